@@ -1,0 +1,1 @@
+"""Vigil shared core: settings, topics, metric catalogue, MQTT and database helpers."""

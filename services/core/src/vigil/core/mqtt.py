@@ -1,0 +1,182 @@
+"""A thin wrapper over paho-mqtt 2.x: MQTT 5, persistent sessions, manual acknowledgements.
+
+Services see :class:`Message` and :class:`Client`; paho's types stay inside this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from vigil.core.config import MqttUrl
+from vigil.core.message import Message
+
+OnMessage = Callable[[Message], None]
+
+
+class MqttError(RuntimeError):
+    """The broker refused us or could not be reached in time."""
+
+
+class Publish:
+    """Handle on one publish; QoS 1 publishes are done when the broker acknowledged them."""
+
+    __slots__ = ("_info",)
+
+    def __init__(self, info: paho.MQTTMessageInfo) -> None:
+        self._info = info
+
+    @property
+    def done(self) -> bool:
+        """True once the broker has acknowledged the message (QoS 0: once sent)."""
+        return bool(self._info.is_published())
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until acknowledged."""
+        self._info.wait_for_publish(timeout)
+
+
+async def wait_all(publishes: Iterable[Publish], poll: float = 0.0005) -> None:
+    """Wait in asyncio until every publish is acknowledged (resent across reconnects)."""
+    pending = [p for p in publishes if not p.done]
+    while pending:
+        await asyncio.sleep(poll)
+        pending = [p for p in pending if not p.done]
+
+
+class Client:
+    """An MQTT 5 client with a persistent session that resubscribes after every reconnect."""
+
+    def __init__(
+        self,
+        url: MqttUrl,
+        client_id: str,
+        *,
+        clean_start: bool = False,
+        session_expiry: int = 86_400,
+        manual_ack: bool = False,
+        on_message: OnMessage | None = None,
+        will: tuple[str, bytes, bool] | None = None,
+        receive_maximum: int | None = None,
+    ) -> None:
+        self.url = url
+        self._subs: list[tuple[str, int]] = []
+        self._on_message = on_message
+        self._connected = threading.Event()
+        self._clean_start = clean_start
+        self._session_expiry = session_expiry
+        self._receive_maximum = receive_maximum
+        self.connects = 0
+        c = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5,
+            manual_ack=manual_ack,
+        )
+        if url.username:
+            c.username_pw_set(url.username, url.password)
+        if url.tls:
+            c.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        if will:
+            c.will_set(will[0], will[1], qos=1, retain=will[2])
+        c.max_inflight_messages_set(1000)
+        c.max_queued_messages_set(0)
+        c.reconnect_delay_set(min_delay=1, max_delay=10)
+        c.on_connect = self._handle_connect
+        c.on_disconnect = self._handle_disconnect
+        c.on_message = self._handle_message
+        self._c = c
+
+    def on_message(self, callback: OnMessage) -> None:
+        """Set the callback (called on the network thread: keep it short)."""
+        self._on_message = callback
+
+    def connect(self, timeout: float = 15.0) -> None:
+        """Connect and start the network thread; block until the broker accepted us."""
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self._session_expiry
+        if self._receive_maximum:
+            props.ReceiveMaximum = self._receive_maximum
+        self._c.connect_async(
+            self.url.host, self.url.port, keepalive=30, clean_start=self._clean_start,
+            properties=props,
+        )
+        self._c.loop_start()
+        if not self._connected.wait(timeout):
+            self._c.loop_stop()
+            raise MqttError(f"no CONNACK from {self.url.host}:{self.url.port} in {timeout:g}s")
+
+    @property
+    def connected(self) -> bool:
+        """Whether the client is connected right now."""
+        return self._connected.is_set()
+
+    def subscribe(self, topic_filter: str, qos: int = 1) -> None:
+        """Subscribe now and after every reconnect."""
+        self._subs.append((topic_filter, qos))
+        if self._connected.is_set():
+            self._c.subscribe(topic_filter, qos)
+
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 1, retain: bool = False,
+        user_properties: Iterable[tuple[str, str]] = (), correlation_data: bytes | None = None,
+        response_topic: str | None = None,
+    ) -> Publish:
+        """Queue a publish; thread-safe."""
+        props = None
+        up = list(user_properties)
+        if up or correlation_data is not None or response_topic:
+            props = Properties(PacketTypes.PUBLISH)
+            if up:
+                props.UserProperty = up
+            if correlation_data is not None:
+                props.CorrelationData = correlation_data
+            if response_topic:
+                props.ResponseTopic = response_topic
+        return Publish(self._c.publish(topic, payload, qos=qos, retain=retain, properties=props))
+
+    def ack(self, message: Message) -> None:
+        """Acknowledge a message received with manual acks (after its effects are durable)."""
+        if message.qos > 0:
+            self._c.ack(message.mid, message.qos)
+
+    def close(self) -> None:
+        """Disconnect cleanly (no last will) and stop the network thread."""
+        self._c.disconnect()
+        self._c.loop_stop()
+        self._connected.clear()
+
+    def _handle_connect(self, client: paho.Client, _u: object, _f: object, rc: object,
+                        _p: object) -> None:
+        if getattr(rc, "is_failure", False):
+            return
+        self.connects += 1
+        for topic_filter, qos in self._subs:
+            client.subscribe(topic_filter, qos)
+        self._connected.set()
+
+    def _handle_disconnect(self, *_args: object) -> None:
+        self._connected.clear()
+
+    def _handle_message(self, _c: paho.Client, _u: object, m: paho.MQTTMessage) -> None:
+        if self._on_message is None:
+            return
+        props = getattr(m, "properties", None)
+        self._on_message(Message(
+            topic=m.topic,
+            payload=m.payload,
+            qos=m.qos,
+            mid=m.mid,
+            dup=bool(m.dup),
+            retain=bool(m.retain),
+            received_ns=time.monotonic_ns(),
+            user_properties=tuple(getattr(props, "UserProperty", ()) or ()),
+            response_topic=getattr(props, "ResponseTopic", None),
+            correlation_data=getattr(props, "CorrelationData", None),
+        ))

@@ -1,0 +1,1 @@
+"""Decoders: one per device payload format, each ``bytes -> Decoded`` or ``DecodeError``."""
