@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 UV_VERSION=0.13.9
 APT_PACKAGES=(mosquitto mosquitto-clients redis-server postgresql libmosquitto-dev
-              cmake ninja-build pkg-config protobuf-compiler)
+              cmake ninja-build pkg-config protobuf-compiler libcmocka-dev)
 
 missing=()
 if [ "${VIGIL_SKIP_APT:-0}" != 1 ]; then

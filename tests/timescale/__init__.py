@@ -1,0 +1,1 @@
+"""The TimescaleDB lane; ``rollup_cases`` is shared with the PostgreSQL lane."""
