@@ -88,13 +88,13 @@ class Server:
             return
         self.home.mkdir(parents=True, exist_ok=True)
         self.prepare()
-        argv = self.argv()
-        if self.user and os.geteuid() == 0:
-            argv = ["runuser", "-u", self.user, "--", *argv]
+        # Drop privileges in the child itself, so the pid we keep is the server's own.
+        as_user = {"user": self.user, "group": self.user, "extra_groups": []} \
+            if self.user and os.geteuid() == 0 else {}
         with open(self.logfile, "ab") as log:
             self.proc = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, cwd=self.home,
+                self.argv(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, cwd=self.home, **as_user,  # type: ignore[call-overload]
             )
         self.pidfile.write_text(str(self.proc.pid))
         deadline = time.monotonic() + timeout
@@ -166,7 +166,7 @@ class Mosquitto(Server):
             "max_inflight_messages 1000\n"
             "max_queued_messages 1000000\n"
             "max_queued_bytes 0\n"
-            "message_size_limit 16777216\n"
+            "max_packet_size 16777216\n"
             "persistent_client_expiration 7d\n"
             "log_dest stdout\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
@@ -196,7 +196,7 @@ class Redis(Server):
 class Postgres(Server):
     """A PostgreSQL cluster of its own (runs as the ``postgres`` user when we are root)."""
 
-    def __init__(self, home: Path, port: int, user: str = "vigil", password: str = "vigil",
+    def __init__(self, home: Path, port: int, user: str = "vigil", password: str = "vigil",  # noqa: S107 - local dev cluster on loopback
                  database: str = "vigil", durable: bool = True) -> None:
         run_as = "postgres" if os.geteuid() == 0 else None
         super().__init__("postgres", home, port, user=run_as)
@@ -232,9 +232,10 @@ class Postgres(Server):
             cmd = [str(self.bindir / "initdb"), "-D", str(data), "-U", self.db_user,
                    "--pwfile", str(pwfile), "--auth-local=trust", "--auth-host=scram-sha-256",
                    "-E", "UTF8", "--locale=C.UTF-8"]
-            if self.user and os.geteuid() == 0:
-                cmd = ["runuser", "-u", self.user, "--", *cmd]
-            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            as_user = {"user": self.user, "group": self.user, "extra_groups": []} \
+                if self.user and os.geteuid() == 0 else {}
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=self.home,
+                                  **as_user)  # type: ignore[call-overload]
             pwfile.unlink()
             if done.returncode:
                 raise ServerError(f"initdb failed: {done.stderr.strip()[-400:]}")

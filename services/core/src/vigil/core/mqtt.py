@@ -15,7 +15,6 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-
 from vigil.core.config import MqttUrl
 from vigil.core.message import Message
 
@@ -99,7 +98,7 @@ class Client:
 
     def connect(self, timeout: float = 15.0) -> None:
         """Connect and start the network thread; block until the broker accepted us."""
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = self._session_expiry
         if self._receive_maximum:
             props.ReceiveMaximum = self._receive_maximum
@@ -132,7 +131,7 @@ class Client:
         props = None
         up = list(user_properties)
         if up or correlation_data is not None or response_topic:
-            props = Properties(PacketTypes.PUBLISH)
+            props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             if up:
                 props.UserProperty = up
             if correlation_data is not None:
@@ -170,7 +169,7 @@ class Client:
         props = getattr(m, "properties", None)
         self._on_message(Message(
             topic=m.topic,
-            payload=m.payload,
+            payload=bytes(m.payload),
             qos=m.qos,
             mid=m.mid,
             dup=bool(m.dup),

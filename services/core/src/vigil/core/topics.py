@@ -92,4 +92,4 @@ class DeviceTopic:
         channel = parts[4]
         if channel not in DEVICE_CHANNELS:
             raise TopicError(f"unknown device channel {channel!r} in {topic!r}")
-        return cls(check_id("device", parts[3]), channel)  # type: ignore[arg-type]
+        return cls(check_id("device", parts[3]), channel)

@@ -6,7 +6,6 @@ import asyncio
 import sys
 
 from pydantic import ValidationError
-
 from vigil.core import logging as vlog
 
 

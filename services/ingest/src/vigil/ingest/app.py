@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 import asyncpg
 from prometheus_client import CollectorRegistry
-
 from vigil.core import http, mqtt, topics
 from vigil.core import logging as vlog
 from vigil.core.db import connect
@@ -29,7 +28,7 @@ from vigil.ingest.writer import write
 from vigil.v1 import readings_pb2
 
 log = vlog.get(__name__)
-CHANNELS = ("telemetry", "hae", "glucose", "status")
+CHANNELS: tuple[topics.DeviceChannel, ...] = ("telemetry", "hae", "glucose", "status")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Connection-level failures are retried with the batch intact; anything else is a data error.
 _RETRYABLE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
@@ -124,9 +123,24 @@ class IngestService:
             while self._inbox and not self._stop.is_set():
                 batch = [self._inbox.popleft() for _ in range(min(size, len(self._inbox)))]
                 self._in_flight = len(batch)
-                await self._process(batch)
+                await self._process_safely(batch)
                 self._in_flight = 0
             self.metrics.pending.set(len(self._inbox))
+
+    async def _process_safely(self, batch: list[Message]) -> None:
+        """A bug must not stop the service: isolate the message that triggers it."""
+        try:
+            await self._process(batch)
+        except Exception:
+            self.metrics.internal_errors.inc()
+            log.exception("batch_failed", messages=len(batch))
+            for m in batch:
+                try:
+                    await self._process([m])
+                except Exception as exc:
+                    log.exception("message_failed", topic=m.topic)
+                    await self._dead_letter_db(m, exc, "internal error")
+                    self.mqtt.ack(m)
 
     async def _db(self) -> asyncpg.Connection:
         """The connection, (re)opened with back-off until the database answers."""
@@ -170,7 +184,8 @@ class IngestService:
                 delay = min(delay * 2, 5.0)
             except asyncpg.PostgresError as exc:
                 if len(batch) == 1:
-                    changed, plan = await self._dead_letter_db(batch[0], exc), None
+                    await self._dead_letter_db(batch[0], exc, "database refused the rows")
+                    changed, plan = [], None
                     break
                 # Find the message the database refuses; the others go through.
                 for m in batch:
@@ -182,16 +197,15 @@ class IngestService:
             self.mqtt.ack(m)
         self._count(plan, changed)
 
-    async def _dead_letter_db(self, m: Message, exc: Exception) -> Sequence[asyncpg.Record]:
+    async def _dead_letter_db(self, m: Message, exc: Exception, what: str) -> None:
         conn = await self._db()
-        reason = f"database refused the rows: {type(exc).__name__}: {str(exc)[:300]}"
+        reason = f"{what}: {type(exc).__name__}: {str(exc)[:300]}"
         await conn.execute(
             "INSERT INTO dead_letters (stage, topic, device_id, reason, payload)"
             " VALUES ('ingest', $1, $2, $3, $4)", m.topic, device_id_of(m.topic), reason,
             m.payload[:65536])
         self.metrics.rejected.labels("db").inc()
         log.warning("dead_letter", reason="db", topic=m.topic)
-        return []
 
     def _publish(self, plan: Plan, changed: Sequence[asyncpg.Record]) -> list[mqtt.Publish]:
         shards = self.settings.readings_shards

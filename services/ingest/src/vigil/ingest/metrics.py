@@ -14,7 +14,7 @@ class IngestMetrics:
             ["channel"], registry=registry)
         self.stored = Counter(
             "vigil_ingest_readings_stored_total", "Readings inserted or changed (committed)",
-            ["channel"], registry=registry)
+            registry=registry)
         self.unchanged = Counter(
             "vigil_ingest_readings_unchanged_total",
             "Readings that were already stored with the same value (replays, re-sent exports)",
@@ -36,7 +36,12 @@ class IngestMetrics:
             "vigil_ingest_lag_seconds", "Age of the oldest message not yet committed",
             registry=registry)
         self.sequence_gaps = Counter(
-            "vigil_ingest_sequence_gaps_total", "Telemetry batches missing from a device's sequence",
+            "vigil_ingest_sequence_gaps_total",
+            "Telemetry batches missing from a device's sequence",
+            registry=registry)
+        self.internal_errors = Counter(
+            "vigil_ingest_internal_errors_total",
+            "Batches that hit an unexpected error (retried message by message)",
             registry=registry)
         self.db_errors = Counter(
             "vigil_ingest_db_errors_total", "Failed database transactions (retried)",

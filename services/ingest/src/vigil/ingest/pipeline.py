@@ -61,7 +61,7 @@ class Planner:
         self._registry = registry
         self._max_payload = max_payload
         self._now = now
-        self._last_seq: dict[str, tuple[int | None, int | None]] = {}
+        self._last_seq: dict[str, tuple[int, int]] = {}
 
     def plan(self, messages: Iterable[Message]) -> Plan:
         """Decode every message of a flush."""
@@ -94,9 +94,9 @@ class Planner:
             return
         try:
             if channel == "status":
-                s = decode_status(m.payload, device)
-                plan.batch.status.append((device, s.online, s.firmware, s.battery_pct,
-                                          s.rssi_dbm, s.boot_id, now))
+                st = decode_status(m.payload, device)
+                plan.batch.status.append((device, st.online, st.firmware, st.battery_pct,
+                                          st.rssi_dbm, st.boot_id, now))
                 return
             decoded = self._decode(plan, channel, m.payload, device)
         except DecodeError as exc:
@@ -116,8 +116,8 @@ class Planner:
             plan.batch.add_row(row)
             if m.dup:
                 plan.replayed.add((device, s.metric, s.time))
-        boot, seq = self._last_seq.get(device, (None, None))
-        plan.batch.seen[device] = (now, boot, seq)
+        boot_seq = self._last_seq.get(device)
+        plan.batch.seen[device] = (now, *boot_seq) if boot_seq else (now, None, None)
 
     def _decode(self, plan: Plan, channel: str, payload: bytes, device: str) -> Decoded:
         if channel == "telemetry":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 
 from pydantic import Field
-
 from vigil.core.config import CommonSettings
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from google.protobuf.message import DecodeError as ProtobufDecodeError
-
 from vigil.core import catalogue
 from vigil.ingest.decode.model import Decoded, DecodeError, Sample
 from vigil.v1 import telemetry_pb2
@@ -22,7 +21,9 @@ _METRICS: dict[int, catalogue.MetricDef] = {
 _MIN_TIME_MS = 1_500_000_000_000
 
 
-def decode_telemetry(payload: bytes, device_id: str) -> tuple[Decoded, telemetry_pb2.DeviceTelemetry]:
+def decode_telemetry(
+    payload: bytes, device_id: str
+) -> tuple[Decoded, telemetry_pb2.DeviceTelemetry]:
     """Decode a batch; samples that fail validation become rejects, the rest are kept."""
     msg = telemetry_pb2.DeviceTelemetry()
     try:

@@ -1,0 +1,110 @@
+"""`vigil bench …`: throughput and latency figures measured on real local servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.table import Table
+from vigil.cli.bench_ingest import Scenario, run_scenario
+from vigil.cli.processes import ServiceProcess
+from vigil.cli.servers import Mosquitto, Postgres, Redis, free_port
+from vigil.core.migrate import migrate
+
+app = typer.Typer(help="Benchmarks on real local servers (printed figures, not tests).",
+                  no_args_is_help=True)
+console = Console(width=150)
+
+
+def machine() -> str:
+    """CPU model and core count, for the README table."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    return f"{model}, {os.cpu_count()} cores"
+
+
+async def _prepare(url: str, devices: list[str]) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+        await conn.executemany(
+            "INSERT INTO patients (patient_id) VALUES ($1) ON CONFLICT DO NOTHING",
+            [(f"bp-{d}",) for d in devices])
+        await conn.executemany(
+            "INSERT INTO devices (device_id, kind, patient_id) VALUES ($1, 'other', $2)"
+            " ON CONFLICT DO NOTHING", [(d, f"bp-{d}") for d in devices])
+    finally:
+        await conn.close()
+
+
+@app.command("ingest")
+def bench_ingest(
+    flood: Annotated[int, typer.Option(help="Messages published as fast as possible")] = 2000,
+    seconds: Annotated[float, typer.Option(help="Length of the paced latency run")] = 10.0,
+    batch_rate: Annotated[int, typer.Option(help="Paced rate, protobuf batches/s")] = 1000,
+    json_rate: Annotated[int, typer.Option(help="Paced rate, glucose JSON messages/s")] = 5000,
+    devices: Annotated[int, typer.Option(help="Simulated devices")] = 100,
+    publishers: Annotated[int, typer.Option(help="Publisher processes")] = 2,
+    output: Annotated[Path | None, typer.Option(help="Also write the figures as JSON")] = None,
+) -> None:
+    """Readings/s committed and publish->commit p50/p99 for protobuf batches and JSON readings."""
+    for name, value in (("--flood", flood), ("--devices", devices), ("--publishers", publishers),
+                        ("--batch-rate", batch_rate), ("--json-rate", json_rate)):
+        if value < 1:
+            raise typer.BadParameter("must be >= 1", param_hint=name)
+    home = Path(tempfile.mkdtemp(prefix="vigil-bench-"))
+    home.chmod(0o755)
+    broker = Mosquitto(home / "mosquitto", free_port())
+    pg = Postgres(home / "postgres", free_port())
+    redis = Redis(home / "redis", free_port())
+    ids = [f"bench-{i:04d}" for i in range(devices)]
+    results = []
+    try:
+        for server in (broker, pg, redis):
+            server.start()
+        asyncio.run(_prepare(pg.url, ids))
+        url = f"mqtt://127.0.0.1:{broker.port}"
+        port = free_port()
+        ingest = ServiceProcess("ingest", home / "ingest", "vigil.ingest", {
+            "VIGIL_MQTT_URL": url, "VIGIL_DATABASE_URL": pg.url, "VIGIL_LOG_LEVEL": "WARNING",
+            "VIGIL_INGEST_CLIENT_ID": "bench-ingest-0", "VIGIL_INGEST_HTTP_PORT": str(port),
+        }, port)
+        ingest.start()
+        for scenario in (Scenario("protobuf", 50, flood, batch_rate, seconds),
+                         Scenario("json", 1, flood * 10, json_rate, seconds)):
+            console.log(f"{scenario.kind}: flood of {scenario.flood} messages, then "
+                        f"{scenario.rate}/s for {scenario.seconds:g}s")
+            results.append(run_scenario(scenario, url, pg.url, ids, publishers,
+                                        ingest.pid() or 0))
+        ingest.stop()
+    finally:
+        for server in (redis, pg, broker):
+            server.stop()
+        shutil.rmtree(home, ignore_errors=True)
+    table = Table("payload", "flood readings/s", "flood msgs/s", "paced rate msgs/s",
+                  "achieved msgs/s", "p50 ms", "p99 ms", "stored exactly once",
+                  "ingest peak RSS MB", title=f"vigil bench ingest — {machine()}")
+    for r in results:
+        table.add_row(r["kind"], f"{r['flood_readings_s']:,.0f}", f"{r['flood_msgs_s']:,.0f}",
+                      f"{r['rate']:,}", f"{r['paced_msgs_s']:,.0f}", f"{r['p50_ms']:.1f}",
+                      f"{r['p99_ms']:.1f}", "yes" if r["exact"] else "NO",
+                      f"{r['peak_rss_mb']:.0f}")
+    console.print(table)
+    if output:
+        output.write_text(json.dumps({"machine": machine(), "results": results}, indent=2))

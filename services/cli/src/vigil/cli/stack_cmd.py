@@ -1,0 +1,130 @@
+"""`vigil up|down|status|env|migrate`: the local stack and the database schema."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import time
+from typing import Annotated
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.table import Table
+from vigil.cli import demo
+from vigil.cli import settings as cli_settings
+from vigil.cli.servers import ServerError
+from vigil.cli.stack import LocalStack, state_dir
+from vigil.core.migrate import migrate as run_migrations
+
+console = Console()
+
+
+async def _migrate(url: str, seed_path: object = None) -> tuple[list[str], int]:
+    conn = await asyncpg.connect(url)
+    try:
+        applied = await run_migrations(conn)
+        seeded = await demo.register(conn, seed_path) if seed_path else 0  # type: ignore[arg-type]
+        return applied, seeded
+    finally:
+        await conn.close()
+
+
+def up(
+    sim: Annotated[bool, typer.Option(help="Start the device simulators")] = True,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per real second")] = 60.0,
+    backfill: Annotated[str, typer.Option(help="History the simulators publish at start")] = "6h",
+) -> None:
+    """Start Mosquitto, PostgreSQL, Redis, every service and the simulators; wait until healthy."""
+    if speed <= 0:
+        raise typer.BadParameter("must be > 0", param_hint="--speed")
+    stack = LocalStack(state_dir())
+    ports = stack.ports()
+    stack.save(ports)
+    env = stack.env(ports)
+    try:
+        for server in stack.servers(ports):
+            with console.status(f"starting {server.name} on port {server.port}"):
+                server.start()
+        applied, seeded = asyncio.run(_migrate(env["VIGIL_DATABASE_URL"],
+                                               stack.home / "demo-devices.json"))
+        for name in applied:
+            console.print(f"migrated {name}")
+        console.print(f"registered {seeded} demo devices")
+        for svc in stack.services(ports):
+            with console.status(f"starting {svc.name}"):
+                svc.start()
+        if sim:
+            stack.simulators(ports, speed, backfill).start()
+    except ServerError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    status()
+    console.print(f'\nPoint a shell at it: [bold]eval "$(vigil env)"[/]   state: {stack.home}')
+
+
+def down() -> None:
+    """Stop everything the local stack started (data stays under the state folder)."""
+    stack = LocalStack(state_dir())
+    for proc in reversed(stack.all_processes()):
+        if proc.running():
+            proc.stop()
+            console.print(f"stopped {proc.name}")
+
+
+def status() -> None:
+    """Show each component: pid, port, running or not, and recent readings."""
+    stack = LocalStack(state_dir())
+    table = Table("component", "pid", "port", "state", "log")
+    running_db = False
+    for proc in stack.all_processes():
+        pid = proc.pid()
+        if proc.name == "postgres" and pid:
+            running_db = True
+        table.add_row(proc.name, str(pid or ""), str(proc.port or ""),
+                      "[green]running" if pid else "[red]stopped", str(proc.logfile))
+    console.print(table)
+    if running_db:
+        url = stack.saved_env()["VIGIL_DATABASE_URL"]
+        try:
+            rows = asyncio.run(_recent(url))
+        except (OSError, asyncpg.PostgresError):
+            return
+        summary = ", ".join(f"{kind}: {n}" for kind, n in rows) or "none yet"
+        console.print(f"readings stored in the last 10 minutes by device kind: {summary}")
+
+
+async def _recent(url: str) -> list[tuple[str, int]]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT d.kind, count(*) FROM readings r JOIN devices d USING (device_id)"
+            " WHERE r.ingested_at > now() - interval '10 minutes' GROUP BY 1 ORDER BY 1")
+        return [(r[0], r[1]) for r in rows]
+    finally:
+        await conn.close()
+
+
+def env() -> None:
+    """Print the running stack's settings as shell exports: eval "$(vigil env)"."""
+    saved = LocalStack(state_dir()).saved_env()
+    if not saved:
+        Console(stderr=True).print("[red]no local stack has been started here; run `vigil up`")
+        raise typer.Exit(1)
+    for key, value in saved.items():
+        print(f"export {key}={shlex.quote(value)}")
+
+
+def migrate() -> None:
+    """Apply missing migrations to VIGIL_DATABASE_URL (safe to re-run)."""
+    settings = cli_settings.load()
+    started = time.monotonic()
+    try:
+        applied, _ = asyncio.run(_migrate(settings.database_url))
+    except (OSError, asyncpg.PostgresError) as exc:
+        console.print(f"[red]migration failed: {exc}")
+        raise typer.Exit(1) from None
+    for name in applied:
+        console.print(f"applied {name}")
+    console.print(f"schema up to date ({len(applied)} applied, "
+                  f"{time.monotonic() - started:.2f}s)")
