@@ -25,7 +25,7 @@ status: ## Show the local stack
 
 lint: bootstrap ## ruff, mypy (strict on the core)
 	$(UV) ruff check services tests firmware/tests
-	$(UV) mypy services/core/src services/ingest/src services/cli/src services/sim/src
+	$(UV) mypy services/core/src services/ingest/src services/cli/src services/sim/src services/rules/src services/cache/src
 
 test: bootstrap ## Install what tests need, lint, and run every test (Python, TimescaleDB, Helm, firmware)
 	@tests/timescale/setup.sh

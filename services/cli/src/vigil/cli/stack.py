@@ -77,7 +77,8 @@ class LocalStack:
         """The Vigil services whose packages are installed."""
         out = []
         for name, module in SERVICES:
-            if importlib.util.find_spec(module) is None:
+            # A service exists once its package has an entry point.
+            if importlib.util.find_spec(f"{module}.__main__") is None:
                 continue
             env = {**self.env(ports), f"VIGIL_{name.upper()}_HTTP_PORT": str(ports[name]),
                    f"VIGIL_{name.upper()}_CLIENT_ID": f"{name}-local-0"}
