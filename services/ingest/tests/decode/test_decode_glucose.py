@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from vigil.ingest.decode.glucose import decode_glucose
 from vigil.ingest.decode.model import DecodeError, Sample
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from vigil.ingest.decode.hae import decode_hae
 from vigil.ingest.decode.model import Decoded, DecodeError
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from vigil.ingest.decode.hae_dates import DateCache, DateError, parse_hae_date
 
 AT = datetime(2024, 2, 6, 22, 30, tzinfo=UTC)  # 14:30 at -08:00

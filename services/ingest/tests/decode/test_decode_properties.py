@@ -11,6 +11,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from vigil.core.catalogue import METRICS
 from vigil.ingest.decode.glucose import decode_glucose
 from vigil.ingest.decode.hae import HAE_METRICS, decode_hae

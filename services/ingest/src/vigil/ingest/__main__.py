@@ -6,6 +6,7 @@ import asyncio
 import sys
 
 from pydantic import ValidationError
+
 from vigil.core import logging as vlog
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 from pydantic import Field
+
 from vigil.core.config import CommonSettings
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from vigil.core.catalogue import RangeError, get
 
 from .model import Decoded, DecodeError, Sample

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.protobuf.message import DecodeError as ProtobufDecodeError
+
 from vigil.ingest.decode.model import DecodeError
 from vigil.v1 import status_pb2
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from google.protobuf.message import DecodeError as ProtobufDecodeError
+
 from vigil.core import catalogue
 from vigil.ingest.decode.model import Decoded, DecodeError, Sample
 from vigil.v1 import telemetry_pb2
