@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import signal
 import time
 from collections import deque
@@ -149,16 +150,21 @@ class IngestService:
             if linger and len(self._inbox) < size:
                 await asyncio.sleep(linger)
             while self._inbox and not self._stop.is_set():
-                batch = [self._inbox.popleft() for _ in range(min(size, len(self._inbox)))]
+                await self._refresh_registry(size)
+                batch, plan = self._planner.take(self._inbox, size,
+                                                 self.settings.ingest_batch_rows)
                 self.metrics.pending.set(len(self._inbox) + len(batch))
-                await self._planned.put((batch, await self._plan(batch)))
+                await self._planned.put((batch, plan))
 
-    async def _plan(self, batch: list[Message]) -> Plan:
-        ids = {d for m in batch if (d := device_id_of(m.topic))}
+    async def _refresh_registry(self, size: int) -> None:
+        """Make sure the devices of the next ``size`` messages are looked up."""
+        # One C call copies the head of the deque: the network thread may append meanwhile.
+        head = list(itertools.islice(self._inbox, size))
+        ids = {d for m in head if (d := device_id_of(m.topic))}
         while True:
             try:
                 await self._devices.ensure(await self._lookups.get(), ids)
-                return self._planner.plan(batch)
+                return
             except RETRYABLE as exc:
                 log.warning("registry_lookup_failed", error=type(exc).__name__)
                 self._lookups.failed()

@@ -6,7 +6,7 @@ its good ones). Nothing here touches the network; :mod:`vigil.ingest.app` does.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -70,6 +70,18 @@ class Planner:
         for m in messages:
             self._one(plan, m, now)
         return plan
+
+    def take(self, inbox: deque[Message], max_messages: int, max_rows: int,
+             ) -> tuple[list[Message], Plan]:
+        """Decode messages from the left of ``inbox`` until either limit is reached."""
+        plan = Plan()
+        now = self._now()
+        batch: list[Message] = []
+        while inbox and len(batch) < max_messages and len(plan.batch.rows) < max_rows:
+            m = inbox.popleft()
+            batch.append(m)
+            self._one(plan, m, now)
+        return batch, plan
 
     def _dead(self, plan: Plan, m: Message, device: str | None, kind: str, reason: str) -> None:
         plan.rejected[kind] += 1

@@ -19,7 +19,9 @@ class IngestSettings(CommonSettings):
     ingest_client_id: str = Field(default_factory=lambda: f"ingest-{socket.gethostname()}")
     ingest_http_host: str = "0.0.0.0"  # noqa: S104 - probes and Prometheus scrape the pod IP
     ingest_http_port: int = Field(default=8081, ge=0, le=65535)
+    # A flush ends at whichever limit comes first; smaller flushes mean lower latency.
     ingest_batch_messages: int = Field(default=1000, ge=1, le=20_000)
+    ingest_batch_rows: int = Field(default=10_000, ge=1, le=200_000)
     ingest_flush_ms: int = Field(default=10, ge=0, le=5_000)
     ingest_max_payload_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     ingest_receive_maximum: int = Field(default=10_000, ge=1, le=65_535)
