@@ -14,6 +14,7 @@ import asyncpg
 import typer
 from rich.console import Console
 from rich.table import Table
+
 from vigil.cli.bench_ingest import Scenario, run_scenario
 from vigil.cli.processes import ServiceProcess
 from vigil.cli.servers import Mosquitto, Postgres, Redis, free_port

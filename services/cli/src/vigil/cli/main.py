@@ -6,6 +6,7 @@ import contextlib
 import importlib
 
 import typer
+
 from vigil.cli import registry_cmd, stack_cmd
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,

@@ -10,6 +10,7 @@ import asyncpg
 import typer
 from rich.console import Console
 from rich.table import Table
+
 from vigil.cli import settings as cli_settings
 from vigil.core.db import connect
 from vigil.core.topics import TopicError, check_id

@@ -6,6 +6,7 @@ import os
 import sys
 
 from pydantic import ValidationError
+
 from vigil.cli.stack import LocalStack, state_dir
 from vigil.core.config import CommonSettings
 

@@ -78,7 +78,10 @@ class LocalStack:
         out = []
         for name, module in SERVICES:
             # A service exists once its package has an entry point.
-            if importlib.util.find_spec(f"{module}.__main__") is None:
+            try:
+                if importlib.util.find_spec(f"{module}.__main__") is None:
+                    continue
+            except ModuleNotFoundError:
                 continue
             env = {**self.env(ports), f"VIGIL_{name.upper()}_HTTP_PORT": str(ports[name]),
                    f"VIGIL_{name.upper()}_CLIENT_ID": f"{name}-local-0"}

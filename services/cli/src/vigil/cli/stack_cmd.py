@@ -11,6 +11,7 @@ import asyncpg
 import typer
 from rich.console import Console
 from rich.table import Table
+
 from vigil.cli import demo
 from vigil.cli import settings as cli_settings
 from vigil.cli.servers import ServerError
@@ -32,7 +33,9 @@ async def _migrate(url: str, seed_path: object = None) -> tuple[list[str], int]:
 
 def up(
     sim: Annotated[bool, typer.Option(help="Start the device simulators")] = True,
-    speed: Annotated[float, typer.Option(help="Simulated seconds per real second")] = 60.0,
+    speed: Annotated[float, typer.Option(
+        help="Simulated seconds per real second after the backfill (>1 runs ahead of the clock,"
+        " and ingest rejects readings from the future)")] = 1.0,
     backfill: Annotated[str, typer.Option(help="History the simulators publish at start")] = "6h",
 ) -> None:
     """Start Mosquitto, PostgreSQL, Redis, every service and the simulators; wait until healthy."""
