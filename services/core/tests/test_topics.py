@@ -15,7 +15,8 @@ def test_builders_follow_the_v1_contract():
     assert topics.dlq("ingest") == "vigil/v1/dlq/ingest"
     assert topics.readings_filter() == "vigil/v1/readings/+/+"
     assert topics.readings_filter(3) == "vigil/v1/readings/3/+"
-    assert topics.shared("ingest", "vigil/v1/devices/+/hae") == "$share/ingest/vigil/v1/devices/+/hae"
+    shared = topics.shared("ingest", "vigil/v1/devices/+/hae")
+    assert shared == "$share/ingest/vigil/v1/devices/+/hae"
 
 
 def test_shard_is_stable_crc32():
