@@ -8,10 +8,11 @@ from files in ``VIGIL_SECRETS_DIR`` (a mounted Kubernetes secret), one file per 
 from __future__ import annotations
 
 import os
-from typing import Literal
+import sys
+from typing import Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_DATABASE_URL = "postgresql://vigil:vigil@127.0.0.1:5432/vigil"
@@ -94,3 +95,17 @@ class CommonSettings(BaseSettings):
     def mqtt(self) -> MqttUrl:
         """The parsed broker address."""
         return MqttUrl.parse(self.mqtt_url)
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_or_exit(cls: type[S]) -> S:
+    """Build settings; on a bad value print one line per variable and exit with status 2."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = "VIGIL_" + "_".join(str(p) for p in err["loc"]).upper()
+            sys.stderr.write(f"configuration error: {name}: {err['msg']}\n")
+        raise SystemExit(2) from None
