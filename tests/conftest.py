@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import pytest
+
 from vigil.cli.processes import ServiceProcess
 from vigil.cli.servers import Mosquitto, Postgres, Redis, free_port
 from vigil.core.migrate import migrate

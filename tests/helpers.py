@@ -75,3 +75,84 @@ class Collector:
     def close(self) -> None:
         """Disconnect."""
         self._c.close()
+
+
+class PacedPublisher(threading.Thread):
+    """Publishes messages from a background thread at a steady rate, QoS 1, one client.
+
+    Faults are injected while it runs; paho keeps unacknowledged QoS 1 publishes and resends
+    them, so :meth:`finish` returns only once the broker has acknowledged every message.
+    """
+
+    def __init__(self, url: str, messages: list[tuple[str, bytes]], per_second: float) -> None:
+        super().__init__(daemon=True, name="paced-publisher")
+        self.messages = messages
+        self.interval = 1.0 / per_second
+        self.sent = 0
+        self.error: BaseException | None = None
+        self._client = Client(MqttUrl.parse(url), f"test-pub-{uuid.uuid4().hex[:8]}",
+                              clean_start=True)
+        self._pubs: list = []
+
+    def run(self) -> None:
+        try:
+            self._client.connect()
+            start = time.monotonic()
+            for i, (topic, payload) in enumerate(self.messages):
+                # Schedule against the start so the rate stays steady whatever each call costs.
+                delay = start + i * self.interval - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                self._pubs.append(self._client.publish(topic, payload, qos=1))
+                self.sent = i + 1
+        except BaseException as exc:  # re-raised by finish(), in the test's thread
+            self.error = exc
+
+    def finish(self, timeout: float = 60.0) -> int:
+        """Wait for the last publish and every PUBACK; return how many were published."""
+        self.join(timeout)
+        try:
+            assert not self.is_alive(), "publisher still running"
+            if self.error is not None:
+                raise self.error
+            deadline = time.monotonic() + timeout
+            for p in self._pubs:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            assert all(p.done for p in self._pubs), "some publishes were never acknowledged"
+            return len(self._pubs)
+        finally:
+            self._client.close()
+
+
+def telemetry_values(device_id: str, base_ms: int, n: int,
+                     hr: float) -> dict[tuple[str, int], float]:
+    """What :func:`telemetry` with these arguments must store: (device, time_ms) -> value."""
+    return {(device_id, base_ms + i * 1000): hr + (i % 7) for i in range(n)}
+
+
+def telemetry_stream(devices: list[str], batches: int, n: int, base_ms: int,
+                     ) -> tuple[list[tuple[str, bytes]], dict[tuple[str, int], float]]:
+    """``batches`` telemetry batches of ``n`` samples per device, the devices interleaved.
+
+    Returns the messages and what must be stored: (device, time_ms) -> value. Values vary with
+    the batch so that a reading stored under the wrong time or device shows up as a mismatch.
+    """
+    from vigil.core import topics
+
+    messages: list[tuple[str, bytes]] = []
+    expected: dict[tuple[str, int], float] = {}
+    for seq in range(batches):
+        for k, d in enumerate(devices):
+            start = base_ms + seq * n * 1000
+            hr = 40.0 + (seq * 7 + k) % 150
+            messages.append((topics.device(d, "telemetry"), telemetry(d, seq, start, n, hr=hr)))
+            expected.update(telemetry_values(d, start, n, hr))
+    return messages, expected
+
+
+def stored_readings(stack: object, metric: str = "heart_rate") -> dict[tuple[str, int], float]:
+    """Every stored reading of ``metric`` as (device, time_ms) -> value."""
+    rows = stack.fetch(  # type: ignore[attr-defined]
+        "SELECT device_id, (extract(epoch FROM time) * 1000)::int8, value FROM readings"
+        " WHERE metric = $1", metric)
+    return {(r[0], r[1]): r[2] for r in rows}

@@ -10,14 +10,8 @@ set -euo pipefail
 FW="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT="$(cd "$FW/.." && pwd)"
 JOBS="${JOBS:-2}"
-GEN=()
-command -v ninja >/dev/null && GEN=(-G Ninja)
-
-build() { # build DIR [cmake args...]
-  local dir="$1"; shift
-  cmake -S "$FW" -B "$dir" "${GEN[@]}" -DVIGIL_HOST=ON -DVIGIL_WERROR=ON "$@" >/dev/null
-  cmake --build "$dir" --parallel "$JOBS"
-}
+export JOBS
+build() { "$FW/scripts/build.sh" "$@"; }
 
 echo "== firmware: build (-Wall -Wextra -Werror)"
 build "$FW/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo

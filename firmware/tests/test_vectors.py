@@ -2,17 +2,18 @@
 modules must agree on every field, in both directions, and on the bytes themselves.
 
 The C side is ``vector-tool`` (firmware/host/vector_tool.c). It is taken from
-$VIGIL_FIRMWARE_BUILD (default firmware/build) and built there with CMake when missing.
+$VIGIL_FIRMWARE_BUILD (default firmware/build), built there by firmware/scripts/build.sh when
+missing.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
 from vigil.v1 import status_pb2, telemetry_pb2
 
 FIRMWARE = Path(__file__).resolve().parents[1]
@@ -53,11 +54,8 @@ STATUS = [
 def vector_tool() -> Path:
     tool = BUILD / "host" / "vector-tool"
     if not tool.exists():
-        cmake = shutil.which("cmake")
-        assert cmake, "cmake is needed to build firmware/host/vector-tool"
-        subprocess.run([cmake, "-S", str(FIRMWARE), "-B", str(BUILD), "-DVIGIL_HOST=ON"],
-                       check=True, capture_output=True)
-        subprocess.run([cmake, "--build", str(BUILD), "--target", "vector-tool"], check=True,
+        # Same script (and so the same CMake generator) as firmware/scripts/test.sh.
+        subprocess.run([str(FIRMWARE / "scripts" / "build.sh"), str(BUILD)], check=True,
                        capture_output=True)
     assert tool.exists()
     return tool

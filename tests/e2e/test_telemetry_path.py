@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from vigil.core import topics
 
 from tests.helpers import Collector, publish_all, telemetry
+from vigil.core import topics
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import threading
 import time
@@ -17,6 +16,7 @@ from urllib.parse import urlparse
 import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+
 from vigil.v1 import telemetry_pb2
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
@@ -30,15 +30,12 @@ SAMPLES_PER_BATCH = 3 * READINGS_PER_BATCH + 1
 
 
 def virtual_oximeter() -> Path:
-    """The built binary; configured and built with CMake when missing."""
+    """The built binary; built with firmware/scripts/build.sh when missing."""
     exe = BUILD / "host" / "vigil-virtual-oximeter"
     if not exe.exists():
-        cmake = shutil.which("cmake")
-        assert cmake, "cmake is needed to build the virtual oximeter"
-        subprocess.run([cmake, "-S", str(FIRMWARE), "-B", str(BUILD), "-DVIGIL_HOST=ON"],
-                       check=True, capture_output=True)
-        subprocess.run([cmake, "--build", str(BUILD), "--target", "vigil-virtual-oximeter"],
-                       check=True, capture_output=True)
+        # Same script (and so the same CMake generator) as firmware/scripts/test.sh.
+        subprocess.run([str(FIRMWARE / "scripts" / "build.sh"), str(BUILD)], check=True,
+                       capture_output=True)
     return exe
 
 

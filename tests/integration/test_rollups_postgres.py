@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from vigil.core.migrate import load, migrate
 
 from tests.timescale import rollup_cases as cases
+from vigil.core.migrate import load, migrate
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import asyncpg
 import pytest
-from vigil.core.migrate import load, migrate
 
 from tests.timescale import rollup_cases as cases
 from tests.timescale.pglite import Pglite
+from vigil.core.migrate import load, migrate
 
 pytestmark = pytest.mark.timescale
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from vigil.core.config import MqttUrl
 from vigil.core.message import Message
 from vigil.core.mqtt import Client

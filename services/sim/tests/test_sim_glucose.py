@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+
 from vigil.core.catalogue import METRICS
 from vigil.sim.glucose import INTERVAL, GlucoseMeter, GlucoseReading
 from vigil.sim.profiles import PROFILES, UnknownProfileError, check_profile

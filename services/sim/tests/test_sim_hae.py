@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from vigil.core.catalogue import METRICS
 from vigil.sim.hae import METRIC_NAMES, ExportFormat, HaePhone
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+
 from vigil.core.catalogue import METRICS
 from vigil.sim.devices import SimDevice, SimOptions, oximeter_events
 from vigil.sim.oximeter import Oximeter

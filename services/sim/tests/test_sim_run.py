@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from typer.testing import CliRunner
+
 from vigil.cli.sim import app
 from vigil.core.config import CommonSettings
 from vigil.sim.devices import SimDevice, SimOptions

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+
 from vigil.core.config import CommonSettings
 
 

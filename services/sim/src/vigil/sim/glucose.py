@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Literal, Protocol
 
 import numpy as np
+
 from vigil.sim.clock import floor_time
 from vigil.sim.physio import PhysioModel
 from vigil.sim.profiles import DIABETIC, PHYSIO, check_profile

@@ -19,6 +19,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import numpy as np
+
 from vigil.sim import seeds
 from vigil.v1 import status_pb2, telemetry_pb2
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 import numpy as np
+
 from vigil.sim import seeds
 from vigil.sim.profiles import PhysioProfile
 

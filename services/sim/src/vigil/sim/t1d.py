@@ -26,6 +26,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import numpy as np
+
 from vigil.sim import seeds
 
 PATIENTS = ("adult#001", "adult#002", "adult#003", "adult#006", "adult#007",
