@@ -46,6 +46,9 @@ def decode_status(payload: bytes, device_id: str) -> Status:
         raise DecodeError(f"status: not a DeviceStatus protobuf ({exc})") from None
     if msg.device_id and msg.device_id != device_id:
         raise DecodeError(f"status: device_id {msg.device_id!r} != {device_id!r} in the topic")
+    if not msg.online:
+        # A last will says only "gone": proto3 zeros in it are not readings of battery or RSSI.
+        return Status(online=False)
     return Status(
         online=msg.online,
         firmware=msg.firmware or None,
