@@ -136,7 +136,16 @@ class Stack:
         return patient
 
     def replica(self, name: str) -> ServiceProcess:
-        """Another ingest replica in the same shared-subscription group."""
+        """Another ingest replica; both then use the group's shared subscription.
+
+        The fixture's first replica is restarted in shared mode too, so that the two split the
+        messages instead of both receiving all of them.
+        """
+        self.env["VIGIL_INGEST_SHARED_SUBSCRIPTION"] = "true"
+        self.ingest.stop()
+        _forget_session(self.servers.mqtt_url, self.env["VIGIL_INGEST_CLIENT_ID"])
+        self.ingest.env.update(self.env)
+        self.ingest.start()
         env = {**self.env, "VIGIL_INGEST_CLIENT_ID": f"{self.env['VIGIL_INGEST_GROUP']}-{name}",
                "VIGIL_INGEST_HTTP_PORT": str(free_port())}
         proc = ServiceProcess(f"ingest-{name}", self.ingest.home, "vigil.ingest", env,
@@ -178,6 +187,8 @@ def stack(servers: Servers, fresh_database_url: str) -> Iterator[Stack]:
         "VIGIL_INGEST_CLIENT_ID": f"{group}-0",
         "VIGIL_INGEST_HTTP_PORT": str(port),
         "VIGIL_INGEST_REGISTRY_TTL_S": "5",
+        # One replica, as in the local stack; Stack.replica() switches to a shared group.
+        "VIGIL_INGEST_SHARED_SUBSCRIPTION": "false",
         "VIGIL_LOG_LEVEL": os.environ.get("VIGIL_LOG_LEVEL", "WARNING"),
     }
     ingest = ServiceProcess("ingest", servers.home / "procs" / group, "vigil.ingest", env, port)

@@ -41,3 +41,33 @@ def test_10000_samples_from_20_devices_stored_exactly_once(stack):
     last_seen = stack.fetch("SELECT count(*) FROM devices WHERE last_seen IS NOT NULL "
                             "AND last_seq = 9 AND boot_id = 7")
     assert last_seen == [(20,)]
+
+
+def _stored(port: int) -> float:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("vigil_ingest_readings_stored_total "):
+                return float(line.split()[1])
+    return 0.0
+
+
+def test_two_replicas_split_the_load_and_store_exactly_once(stack):
+    second = stack.replica("b")
+    second.start()
+    devices = [f"ox-r{i:02d}" for i in range(20)]
+    for d in devices:
+        stack.add_device(d)
+    base = int(time.time() * 1000) - 3_600_000
+    msgs = [(topics.device(d, "telemetry"), telemetry(d, seq, base + seq * 50_000, 50))
+            for seq in range(10) for d in devices]
+    publish_all(stack.mqtt_url, msgs)
+    assert stack.wait_count("SELECT count(*) FROM readings", 10_000) == 10_000
+    assert stack.fetch("SELECT count(DISTINCT (device_id, metric, time)) FROM readings") == \
+        [(10_000,)]
+    first, other = _stored(stack.ingest.port), _stored(second.port)
+    assert first + other == 10_000
+    # The broker hands each replica a share (round robin by message): neither is idle.
+    assert first >= 1_000
+    assert other >= 1_000

@@ -84,7 +84,9 @@ class LocalStack:
             except ModuleNotFoundError:
                 continue
             env = {**self.env(ports), f"VIGIL_{name.upper()}_HTTP_PORT": str(ports[name]),
-                   f"VIGIL_{name.upper()}_CLIENT_ID": f"{name}-local-0"}
+                   f"VIGIL_{name.upper()}_CLIENT_ID": f"{name}-local-0",
+                   # One replica of each: plain subscriptions survive a broker restart.
+                   "VIGIL_INGEST_SHARED_SUBSCRIPTION": "false"}
             out.append(ServiceProcess(name, self.home / "services", module, env, ports[name]))
         return out
 

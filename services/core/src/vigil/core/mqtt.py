@@ -37,11 +37,20 @@ class Publish:
     @property
     def done(self) -> bool:
         """True once the broker has acknowledged the message (QoS 0: once sent)."""
-        return bool(self._info.is_published())
+        try:
+            return bool(self._info.is_published())
+        except RuntimeError:
+            # Published while disconnected: paho keeps QoS 1/2 messages and sends them after
+            # the reconnect, but is_published() keeps raising for the first attempt's error.
+            return bool(self._info._published)
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until acknowledged."""
-        self._info.wait_for_publish(timeout)
+        """Block until acknowledged (across reconnects); TimeoutError after ``timeout``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.done:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError("publish not acknowledged in time")
+            time.sleep(0.001)
 
 
 async def wait_all(publishes: Iterable[Publish], poll: float = 0.0005) -> None:

@@ -123,9 +123,13 @@ class IngestService:
                                       self.settings.ingest_http_port, self.registry, self.health)
         group = self.settings.ingest_group
         for channel in CHANNELS:
-            self.mqtt.subscribe(topics.shared(group, topics.device_filter(channel)), qos=1)
+            topic_filter = topics.device_filter(channel)
+            if self.settings.ingest_shared_subscription:
+                topic_filter = topics.shared(group, topic_filter)
+            self.mqtt.subscribe(topic_filter, qos=1)
         await asyncio.to_thread(self.mqtt.connect)
-        log.info("ingest_started", group=group, client_id=self.settings.ingest_client_id)
+        log.info("ingest_started", group=group, client_id=self.settings.ingest_client_id,
+                 shared=self.settings.ingest_shared_subscription)
         consumer = asyncio.create_task(self._commit_loop())
         try:
             await self._plan_loop()

@@ -14,6 +14,10 @@ class IngestSettings(CommonSettings):
 
     # Replicas in one group split the device topics (MQTT 5 shared subscription).
     ingest_group: str = "ingest"
+    # Mosquitto does not restore an offline session's shared subscriptions after a broker
+    # restart: until the replica reconnects, messages for its group are dropped. A single
+    # replica with a plain subscription has no such window (README, "Scaling").
+    ingest_shared_subscription: bool = True
     # Must be stable per replica (a StatefulSet pod name): the broker keeps the persistent
     # session, and so the unacknowledged messages, under this id.
     ingest_client_id: str = Field(default_factory=lambda: f"ingest-{socket.gethostname()}")
