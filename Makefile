@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 UV := uv run --frozen
 
-.PHONY: help bootstrap proto up down status test test-python test-firmware lint bench clean
+.PHONY: help bootstrap proto dashboards up down status test test-python test-firmware lint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -13,6 +13,9 @@ bootstrap: ## Install system packages, uv and the Python workspace (idempotent)
 
 proto: ## Regenerate Python code from proto/
 	@scripts/genproto.sh
+
+dashboards: ## Regenerate Grafana dashboards (infra/grafana, charts/vigil/dashboards)
+	@$(UV) python infra/grafana/dashboards.py
 
 up: bootstrap ## Start the whole platform with simulated patients
 	@$(UV) vigil up
@@ -24,7 +27,7 @@ status: ## Show the local stack
 	@$(UV) vigil status
 
 lint: bootstrap ## ruff, mypy (strict on the core)
-	$(UV) ruff check services tests firmware/tests
+	$(UV) ruff check services tests firmware/tests infra/grafana
 	$(UV) mypy services/core/src services/ingest/src services/cli/src services/sim/src services/rules/src services/cache/src
 
 test: bootstrap ## Install what tests need, lint, and run every test (Python, TimescaleDB, Helm, firmware)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 import uuid
@@ -156,3 +158,50 @@ def stored_readings(stack: object, metric: str = "heart_rate") -> dict[tuple[str
         "SELECT device_id, (extract(epoch FROM time) * 1000)::int8, value FROM readings"
         " WHERE metric = $1", metric)
     return {(r[0], r[1]): r[2] for r in rows}
+
+
+class SlowCloseProxy:
+    """A TCP proxy that forwards bytes at once but passes the server's close on late.
+
+    Between a server's last bytes (PostgreSQL's FATAL on a terminated backend) and its close
+    there is normally a moment; a NAT, a load balancer or a busy host can stretch it. This
+    stretches it to ``close_delay`` seconds, so code that mishandles it fails every time.
+    """
+
+    def __init__(self, upstream_port: int, close_delay: float) -> None:
+        self.upstream_port, self.close_delay = upstream_port, close_delay
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True, name="proxy-accept").start()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            except OSError:
+                client.close()
+                continue
+            threading.Thread(target=self._pump, args=(client, upstream, 0.0), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, self.close_delay),
+                             daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket, delay: float) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
+        time.sleep(delay)
+        for sock in (dst, src):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def close(self) -> None:
+        """Stop accepting (open connections end with their servers)."""
+        self._closed = True
+        self._server.close()

@@ -156,7 +156,14 @@ class Mosquitto(Server):
 
     def prepare(self) -> None:
         """Write mosquitto.conf."""
-        (self.home / "data").mkdir(exist_ok=True)
+        data = self.home / "data"
+        data.mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            # Started as root, mosquitto drops to its own user: it must own its persistence
+            # folder, or queued messages of persistent sessions do not survive a restart.
+            with contextlib.suppress(KeyError):
+                pw = pwd.getpwnam("mosquitto")
+                os.chown(data, pw.pw_uid, pw.pw_gid)
         (self.home / "mosquitto.conf").write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
