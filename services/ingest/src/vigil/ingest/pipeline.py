@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from vigil.core.message import Message
+from vigil.core.status import StatusError, parse_status
 from vigil.core.topics import DeviceTopic, TopicError
 from vigil.ingest.decode.glucose import decode_glucose
 from vigil.ingest.decode.hae import decode_hae
 from vigil.ingest.decode.model import Decoded, DecodeError
-from vigil.ingest.decode.status import decode_status
 from vigil.ingest.decode.telemetry import decode_telemetry
 from vigil.ingest.registry import Registry
 from vigil.ingest.writer import Batch
@@ -106,12 +106,12 @@ class Planner:
             return
         try:
             if channel == "status":
-                st = decode_status(m.payload, device)
+                st = parse_status(m.payload, device)
                 plan.batch.status.append((device, st.online, st.firmware, st.battery_pct,
                                           st.rssi_dbm, st.boot_id, now))
                 return
             decoded = self._decode(plan, channel, m.payload, device)
-        except DecodeError as exc:
+        except (DecodeError, StatusError) as exc:
             self._dead(plan, m, device, "decode", str(exc))
             return
         patient = self._registry.patient_of(device)
