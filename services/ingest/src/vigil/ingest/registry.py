@@ -24,8 +24,12 @@ class Registry:
         age = time.monotonic() - self._loaded
         if age > self._ttl or (age > _MISS_RELOAD_S and not device_ids <= self._owner.keys()):
             rows = await conn.fetch("SELECT device_id, patient_id FROM devices")
-            self._owner = {r["device_id"]: r["patient_id"] for r in rows}
-            self._loaded = time.monotonic()
+            self.replace({r["device_id"]: r["patient_id"] for r in rows})
+
+    def replace(self, owner: dict[str, str | None]) -> None:
+        """Swap in a freshly loaded registry."""
+        self._owner = owner
+        self._loaded = time.monotonic()
 
     def known(self, device_id: str) -> bool:
         """Whether the device is registered."""
