@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import glob
 import shlex
+import shutil
+import subprocess
 import time
+from pathlib import Path
 from typing import Annotated
 
 import asyncpg
@@ -41,6 +45,7 @@ def up(
     """Start Mosquitto, PostgreSQL, Redis, every service and the simulators; wait until healthy."""
     if speed <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--speed")
+    _install_missing()
     stack = LocalStack(state_dir())
     ports = stack.ports()
     stack.save(ports)
@@ -64,6 +69,24 @@ def up(
         raise typer.Exit(1) from None
     status()
     console.print(f'\nPoint a shell at it: [bold]eval "$(vigil env)"[/]   state: {stack.home}')
+
+
+def _install_missing() -> None:
+    """Run the repository's bootstrap script when a server binary is missing."""
+    missing = [name for name, where in (("mosquitto", "/usr/sbin/mosquitto"),
+                                        ("redis-server", "/usr/bin/redis-server"))
+               if not (shutil.which(name) or Path(where).exists())]
+    if not glob.glob("/usr/lib/postgresql/*/bin/initdb") and not shutil.which("initdb"):
+        missing.append("postgresql")
+    if not missing:
+        return
+    script = Path(__file__).resolve().parents[5] / "scripts" / "bootstrap.sh"
+    if not script.exists():
+        console.print(f"[red]missing {', '.join(missing)}: install them (Debian: apt-get install "
+                      "mosquitto redis-server postgresql)")
+        raise typer.Exit(1)
+    console.print(f"installing {', '.join(missing)} with {script}")
+    subprocess.run([str(script)], check=True)
 
 
 def down() -> None:
