@@ -35,7 +35,10 @@ CHANNELS: tuple[topics.DeviceChannel, ...] = ("telemetry", "hae", "glucose", "st
 # Connection-level failures are retried with the batch intact; anything else is a data error.
 RETRYABLE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
              asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
-             asyncpg.ConnectionDoesNotExistError, TimeoutError)
+             asyncpg.ConnectionDoesNotExistError, TimeoutError,
+             # A FATAL (terminated backend, shutdown) that reached an idle connection before
+             # the socket closed surfaces as this on the next query.
+             asyncpg.InternalClientError)
 
 
 class Database:
@@ -101,9 +104,9 @@ class IngestService:
 
     def health(self) -> tuple[bool, dict[str, object]]:
         """Ready when connected to the broker and the last database use succeeded."""
-        ok = self.mqtt.connected and self._writes.ok
-        return ok, {"mqtt": self.mqtt.connected, "database": self._writes.ok,
-                    "pending": len(self._inbox)}
+        db_ok = self._writes.ok and self._lookups.ok
+        return self.mqtt.connected and db_ok, {"mqtt": self.mqtt.connected, "database": db_ok,
+                                               "pending": len(self._inbox)}
 
     def stop(self) -> None:
         """Finish the current batch, then leave (unacknowledged messages stay in the session)."""
@@ -117,6 +120,7 @@ class IngestService:
             with contextlib.suppress(RuntimeError, ValueError):  # not the main thread (tests)
                 self._loop.add_signal_handler(sig, self.stop)
         await self._writes.get()
+        await self._lookups.get()
         server = None
         if self.settings.ingest_http_port:
             server = await http.serve(self.settings.ingest_http_host,
@@ -220,11 +224,16 @@ class IngestService:
 
     async def _dead_letter(self, m: Message, exc: Exception) -> None:
         reason = f"could not be stored: {type(exc).__name__}: {str(exc)[:300]}"
-        conn = await self._writes.get()
-        await conn.execute(
-            "INSERT INTO dead_letters (stage, topic, device_id, reason, payload)"
-            " VALUES ('ingest', $1, $2, $3, $4)", m.topic, device_id_of(m.topic), reason,
-            m.payload[:65536])
+        while True:
+            try:
+                await (await self._writes.get()).execute(
+                    "INSERT INTO dead_letters (stage, topic, device_id, reason, payload)"
+                    " VALUES ('ingest', $1, $2, $3, $4)", m.topic, device_id_of(m.topic), reason,
+                    m.payload[:65536])
+                break
+            except RETRYABLE:
+                self._writes.failed()
+                await asyncio.sleep(0.5)
         self.metrics.rejected.labels("db").inc()
         log.warning("dead_letter", reason="db", topic=m.topic)
 

@@ -97,35 +97,52 @@ class Planner:
             return
         device, channel = topic.device_id, topic.channel
         plan.received[channel] += 1
+        refused = self._refusal(m, device)
+        if refused is None:
+            decoded = self._decode_safely(plan, m, device, channel, now)
+            if decoded is None:
+                return
+            patient = self._registry.patient_of(device)
+            if patient is not None:
+                self._keep(plan, m, device, patient, decoded, now)
+                return
+            refused = ("no_patient", f"device {device!r} has no patient")
+        self._dead(plan, m, device, *refused)
+
+    def _refusal(self, m: Message, device: str) -> tuple[str, str] | None:
+        """Why a message is refused before decoding (metric label, reason), or None."""
         if len(m.payload) > self._max_payload:
-            self._dead(plan, m, device, "oversized",
-                       f"payload of {len(m.payload)} bytes exceeds {self._max_payload}")
-            return
+            return "oversized", f"payload of {len(m.payload)} bytes exceeds {self._max_payload}"
         if not self._registry.known(device):
-            self._dead(plan, m, device, "unknown_device", f"device {device!r} is not registered")
-            return
+            return "unknown_device", f"device {device!r} is not registered"
+        return None
+
+    def _decode_safely(self, plan: Plan, m: Message, device: str, channel: str,
+                       now: datetime) -> Decoded | None:
+        """Decoded samples; None when the message became a status update or a dead letter."""
         try:
             if channel == "status":
                 st = parse_status(m.payload, device)
                 plan.batch.status.append((device, st.online, st.firmware, st.battery_pct,
                                           st.rssi_dbm, st.boot_id, now))
-                return
-            decoded = self._decode(plan, channel, m.payload, device)
+                return None
+            return self._decode(plan, channel, m.payload, device)
         except (DecodeError, StatusError) as exc:
             self._dead(plan, m, device, "decode", str(exc))
-            return
-        patient = self._registry.patient_of(device)
-        if patient is None:
-            self._dead(plan, m, device, "no_patient", f"device {device!r} has no patient")
-            return
+        except Exception as exc:  # a decoder bug must cost one message, not the service
+            self._dead(plan, m, device, "internal", f"{channel}: decoder failed: "
+                       f"{type(exc).__name__}: {str(exc)[:200]}")
+        return None
+
+    def _keep(self, plan: Plan, m: Message, device: str, patient: str, decoded: Decoded,
+              now: datetime) -> None:
         if decoded.rejects:
             plan.rejected["item"] += len(decoded.rejects)
             reason = _summary(decoded.rejects)
             plan.batch.dead.append((m.topic, device, reason, m.payload[:_DEAD_PAYLOAD_BYTES]))
             plan.dlq.append((m.topic, m.payload[:_DEAD_PAYLOAD_BYTES], reason))
         for s in decoded.samples:
-            row = (s.time, patient, device, s.metric, s.value, s.unit, s.quality)
-            plan.batch.add_row(row)
+            plan.batch.add_row((s.time, patient, device, s.metric, s.value, s.unit, s.quality))
             if m.dup:
                 plan.replayed.add((device, s.metric, s.time))
         boot_seq = self._last_seq.get(device)
