@@ -46,6 +46,7 @@ test-firmware:
 
 bench: bootstrap ## Benchmarks (figures for the README table)
 	$(UV) vigil bench ingest
+	$(UV) vigil bench cache
 
 clean: down ## Remove build output (not the stack's data)
 	rm -rf firmware/build* .pytest_cache .mypy_cache .ruff_cache

@@ -11,7 +11,8 @@ import pytest
 from vigil.core.config import CommonSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = [("vigil.ingest.settings", "IngestSettings", ROOT / "README.md")]
+SETTINGS = [("vigil.ingest.settings", "IngestSettings", ROOT / "README.md"),
+            ("vigil.cache.settings", "CacheSettings", ROOT / "services" / "cache" / "README.md")]
 
 
 def _documented(path: Path) -> set[str]:

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from vigil.cli.bench_cache import bench_cache
 from vigil.cli.bench_ingest import Scenario, run_scenario
 from vigil.cli.processes import ServiceProcess
 from vigil.cli.servers import Mosquitto, Postgres, Redis, free_port
@@ -23,6 +24,7 @@ from vigil.core.migrate import migrate
 app = typer.Typer(help="Benchmarks on real local servers (printed figures, not tests).",
                   no_args_is_help=True)
 console = Console(width=150)
+app.command("cache")(bench_cache)
 
 
 def machine() -> str:

@@ -175,6 +175,7 @@ class Mosquitto(Server):
             "max_queued_bytes 0\n"
             "max_packet_size 16777216\n"
             "persistent_client_expiration 7d\n"
+            "set_tcp_nodelay true\n"
             "log_dest stdout\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
         )

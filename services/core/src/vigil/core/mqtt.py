@@ -6,6 +6,8 @@ Services see :class:`Message` and :class:`Client`; paho's types stay inside this
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import ssl
 import threading
 import time
@@ -61,6 +63,14 @@ async def wait_all(publishes: Iterable[Publish], poll: float = 0.0005) -> None:
         pending = [p for p in pending if not p.done]
 
 
+def _no_delay(_c: paho.Client, _u: object, sock: object) -> None:
+    """Nagle plus the peer's delayed ACK holds a small publish or PUBACK ~40 ms: disable it."""
+    setsockopt = getattr(sock, "setsockopt", None)
+    if setsockopt is not None:
+        with contextlib.suppress(OSError):
+            setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class Client:
     """An MQTT 5 client with a persistent session that resubscribes after every reconnect."""
 
@@ -97,6 +107,7 @@ class Client:
         c.max_inflight_messages_set(1000)
         c.max_queued_messages_set(0)
         c.reconnect_delay_set(min_delay=1, max_delay=10)
+        c.on_socket_open = _no_delay
         c.on_connect = self._handle_connect
         c.on_disconnect = self._handle_disconnect
         c.on_message = self._handle_message
