@@ -47,6 +47,7 @@ test-firmware:
 bench: bootstrap ## Benchmarks (figures for the README table)
 	$(UV) vigil bench ingest
 	$(UV) vigil bench cache
+	$(UV) vigil bench alerts
 
 clean: down ## Remove build output (not the stack's data)
 	rm -rf firmware/build* .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,8 @@ from vigil.core.config import CommonSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = [("vigil.ingest.settings", "IngestSettings", ROOT / "README.md"),
-            ("vigil.cache.settings", "CacheSettings", ROOT / "services" / "cache" / "README.md")]
+            ("vigil.cache.settings", "CacheSettings", ROOT / "services" / "cache" / "README.md"),
+            ("vigil.rules.settings", "RulesSettings", ROOT / "services" / "rules" / "README.md")]
 
 
 def _documented(path: Path) -> set[str]:

@@ -4,56 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import platform
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
-import asyncpg
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from vigil.cli.bench_cache import bench_cache
 from vigil.cli.bench_ingest import Scenario, run_scenario
+from vigil.cli.measure import machine, prepare_devices
 from vigil.cli.processes import ServiceProcess
+from vigil.cli.rules_cmd import bench_alerts
 from vigil.cli.servers import Mosquitto, Postgres, Redis, free_port
-from vigil.core.migrate import migrate
 
 app = typer.Typer(help="Benchmarks on real local servers (printed figures, not tests).",
                   no_args_is_help=True)
 console = Console(width=150)
 app.command("cache")(bench_cache)
-
-
-def machine() -> str:
-    """CPU model and core count, for the README table."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    return f"{model}, {os.cpu_count()} cores"
-
-
-async def _prepare(url: str, devices: list[str]) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-        await conn.executemany(
-            "INSERT INTO patients (patient_id) VALUES ($1) ON CONFLICT DO NOTHING",
-            [(f"bp-{d}",) for d in devices])
-        await conn.executemany(
-            "INSERT INTO devices (device_id, kind, patient_id) VALUES ($1, 'other', $2)"
-            " ON CONFLICT DO NOTHING", [(d, f"bp-{d}") for d in devices])
-    finally:
-        await conn.close()
+app.command("alerts")(bench_alerts)
 
 
 @app.command("ingest")
@@ -81,7 +52,7 @@ def bench_ingest(
     try:
         for server in (broker, pg, redis):
             server.start()
-        asyncio.run(_prepare(pg.url, ids))
+        asyncio.run(prepare_devices(pg.url, ids))
         url = f"mqtt://127.0.0.1:{broker.port}"
         port = free_port()
         ingest = ServiceProcess("ingest", home / "ingest", "vigil.ingest", {

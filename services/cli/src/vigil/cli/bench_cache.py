@@ -27,8 +27,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from vigil.cli.bench import machine
-from vigil.cli.bench_ingest import _pct, _peak_rss_mb
+from vigil.cli.measure import machine, pct, peak_rss_mb
 from vigil.cli.processes import ServiceProcess
 from vigil.cli.servers import Mosquitto, Postgres, Redis, free_port
 from vigil.core import topics
@@ -147,7 +146,7 @@ def _requester(url: str, patients: int, rate: int, seconds: float, qos: int, nod
                 per_s.setdefault(int(t0 - start), []).append((got[corr] - t0) * 1000)
     out.send({"sent": n, "answered": len(got), "errors": len(bad), "first_error":
               bad[0].decode(errors="replace") if bad else "", "rate": n / elapsed, "lat": lat,
-              "p99_by_second": [round(_pct(v, 0.99), 2) for _, v in sorted(per_s.items())]})
+              "p99_by_second": [round(pct(v, 0.99), 2) for _, v in sorted(per_s.items())]})
 
 
 def _info(port: int, section: str, field: str) -> int:
@@ -208,11 +207,11 @@ def _measure(url: str, redis_port: int, cache: ServiceProcess, patients: int, me
             "readings_loaded": total, "load_readings_s": total / load_s,
             "redis_used_memory_mb": used / 2**20,
             "bytes_per_patient": (used - before) / patients,
-            "p50_ms": _pct(everything, 0.5), "p99_ms": _pct(everything, 0.99),
+            "p50_ms": pct(everything, 0.5), "p99_ms": pct(everything, 0.99),
             "max_ms": max(everything, default=float("nan")),
-            "by_op": {op: {"n": len(v), "p50_ms": _pct(v, 0.5), "p99_ms": _pct(v, 0.99)}
+            "by_op": {op: {"n": len(v), "p50_ms": pct(v, 0.5), "p99_ms": pct(v, 0.99)}
                       for op, v in sorted(res["lat"].items())},
-            "cache_peak_rss_mb": _peak_rss_mb(cache.pid() or 0)}
+            "cache_peak_rss_mb": peak_rss_mb(cache.pid() or 0)}
 
 
 async def _migrate(url: str) -> None:

@@ -14,9 +14,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
+from vigil.cli.measure import pct, peak_rss_mb
 from vigil.core import topics
 from vigil.core.config import MqttUrl
 from vigil.core.message import Message
@@ -132,23 +132,6 @@ def _publish(url: str, scenario: Scenario, devices: list[str], seq0: int, count:
     return sent
 
 
-def _peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
-
-
 def run_scenario(s: Scenario, url: str, db_url: str, devices: list[str], publishers: int,
                  ingest_pid: int) -> dict[str, Any]:
     """Flood (throughput), then a paced run (latency); check the stored count is exact."""
@@ -185,7 +168,7 @@ def run_scenario(s: Scenario, url: str, db_url: str, devices: list[str], publish
         "flood_msgs_s": s.flood / flood_s if flood_s > 0 else 0.0,
         "flood_readings_s": flood_readings / flood_s if flood_s > 0 else 0.0,
         "paced_msgs_s": paced_n / paced_s if paced_s > 0 else 0.0,
-        "p50_ms": _pct(lat, 0.50), "p99_ms": _pct(lat, 0.99), "lost": paced_n - len(lat),
+        "p50_ms": pct(lat, 0.50), "p99_ms": pct(lat, 0.99), "lost": paced_n - len(lat),
         "stored": stored, "expected": expected, "exact": stored == expected,
-        "peak_rss_mb": _peak_rss_mb(ingest_pid),
+        "peak_rss_mb": peak_rss_mb(ingest_pid),
     }

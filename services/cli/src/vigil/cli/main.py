@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-
 import typer
 
-from vigil.cli import registry_cmd, stack_cmd
+from vigil.cli import bench, registry_cmd, rules_cmd, sim, stack_cmd
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Vigil: vital signs over MQTT into TimescaleDB, alerts and Grafana.")
@@ -16,10 +13,9 @@ for command in (stack_cmd.up, stack_cmd.down, stack_cmd.status, stack_cmd.env,
     app.command()(command)
 app.add_typer(registry_cmd.patient_app, name="patient")
 app.add_typer(registry_cmd.device_app, name="device")
-# Optional sub-apps: mounted when their modules are present.
-for module, name in (("vigil.cli.sim", "sim"), ("vigil.cli.bench", "bench")):
-    with contextlib.suppress(ImportError):
-        app.add_typer(importlib.import_module(module).app, name=name)
+app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(sim.app, name="sim")
+app.add_typer(bench.app, name="bench")
 
 
 @app.command()

@@ -223,8 +223,6 @@ def _bench_run(home: Path, url: str, db_url: str, opts: dict[str, Any]) -> dict[
             p.join()
         probe.close()
     finally:
-        if opts.get("keep_logs"):
-            console.print(rules.logfile.read_text()[-3000:], ingest.logfile.read_text()[-3000:])
         rules.stop()
         ingest.stop()
     lat = probe.latency_ms
@@ -249,7 +247,7 @@ def bench_alerts(
     import shutil
     import tempfile
 
-    from vigil.cli.bench import _prepare, machine
+    from vigil.cli.measure import machine, prepare_devices
     from vigil.cli.servers import Mosquitto, Postgres, free_port
 
     for name, value in (("--rate", rate), ("--devices", devices), ("--probes", probes),
@@ -267,7 +265,7 @@ def bench_alerts(
     try:
         broker.start()
         pg.start()
-        asyncio.run(_prepare(pg.url, opts["bg_ids"] + opts["probe_ids"]))
+        asyncio.run(prepare_devices(pg.url, opts["bg_ids"] + opts["probe_ids"]))
         console.log(f"background {rate}/s over {devices} devices for {seconds:g}s, "
                     f"a probe reading every {probe_interval * 1000:g} ms")
         result = {"machine": machine(), **_bench_run(
