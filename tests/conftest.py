@@ -164,6 +164,28 @@ def _forget_session(url: str, client_id: str) -> None:
     c.close()
 
 
+def _clear_retained(url: str) -> None:
+    """Delete retained device statuses, so a later test's ingest does not receive them."""
+    from vigil.core.config import MqttUrl
+    from vigil.core.message import Message
+    from vigil.core.mqtt import Client
+
+    seen: list[str] = []
+
+    def keep(m: Message) -> None:
+        if m.retain and m.payload:
+            seen.append(m.topic)
+
+    c = Client(MqttUrl.parse(url), f"test-clear-{uuid.uuid4().hex[:8]}", clean_start=True,
+               on_message=keep)
+    c.subscribe("vigil/v1/devices/+/status")
+    c.connect()
+    time.sleep(0.3)
+    for p in [c.publish(t, b"", retain=True) for t in set(seen)]:
+        p.wait(10)
+    c.close()
+
+
 @pytest.fixture
 def stack(servers: Servers, fresh_database_url: str) -> Iterator[Stack]:
     """Fresh database, migrated, and one ingest process in a group of its own."""
@@ -199,6 +221,7 @@ def stack(servers: Servers, fresh_database_url: str) -> Iterator[Stack]:
     finally:
         for proc in (ingest, *s.extra):
             proc.stop()
-        for proc in (ingest, *s.extra):
-            if servers.broker.running():
+        if servers.broker.running():
+            _clear_retained(servers.mqtt_url)
+            for proc in (ingest, *s.extra):
                 _forget_session(servers.mqtt_url, proc.env["VIGIL_INGEST_CLIENT_ID"])

@@ -97,6 +97,8 @@ class Planner:
             return
         device, channel = topic.device_id, topic.channel
         plan.received[channel] += 1
+        if channel == "status" and not m.payload:
+            return  # an empty retained message only clears the broker's retained status
         refused = self._refusal(m, device)
         if refused is None:
             decoded = self._decode_safely(plan, m, device, channel, now)

@@ -6,10 +6,6 @@ import time
 
 import asyncpg
 
-# A device registered a moment ago must be usable at once, but a flood of messages from an
-# unknown id must not turn into a flood of queries: misses reload at most this often.
-_MISS_RELOAD_S = 1.0
-
 
 class Registry:
     """device_id -> patient_id (None: registered without a patient), reloaded on a TTL."""
@@ -20,11 +16,19 @@ class Registry:
         self._loaded = float("-inf")
 
     async def ensure(self, conn: asyncpg.Connection, device_ids: set[str]) -> None:
-        """Reload when stale, or when a device is unknown and the last load is old enough."""
-        age = time.monotonic() - self._loaded
-        if age > self._ttl or (age > _MISS_RELOAD_S and not device_ids <= self._owner.keys()):
+        """Reload all when stale; look up ids not in the cache every time.
+
+        A device registered a moment before its first message must be accepted, so a miss is
+        never cached; the look-up is one indexed query per batch, whatever the number of ids.
+        """
+        if time.monotonic() - self._loaded > self._ttl:
             rows = await conn.fetch("SELECT device_id, patient_id FROM devices")
             self.replace({r["device_id"]: r["patient_id"] for r in rows})
+        missing = device_ids - self._owner.keys()
+        if missing:
+            rows = await conn.fetch("SELECT device_id, patient_id FROM devices"
+                                    " WHERE device_id = ANY($1::text[])", list(missing))
+            self._owner.update((r["device_id"], r["patient_id"]) for r in rows)
 
     def replace(self, owner: dict[str, str | None]) -> None:
         """Swap in a freshly loaded registry."""
