@@ -133,7 +133,7 @@ def _publish(url: str, scenario: Scenario, devices: list[str], seq0: int, count:
 
 
 def run_scenario(s: Scenario, url: str, db_url: str, devices: list[str], publishers: int,
-                 ingest_pid: int) -> dict[str, Any]:
+                 ingest_pids: list[int]) -> dict[str, Any]:
     """Flood (throughput), then a paced run (latency); check the stored count is exact."""
     import asyncio
 
@@ -170,5 +170,6 @@ def run_scenario(s: Scenario, url: str, db_url: str, devices: list[str], publish
         "paced_msgs_s": paced_n / paced_s if paced_s > 0 else 0.0,
         "p50_ms": pct(lat, 0.50), "p99_ms": pct(lat, 0.99), "lost": paced_n - len(lat),
         "stored": stored, "expected": expected, "exact": stored == expected,
-        "peak_rss_mb": peak_rss_mb(ingest_pid),
+        # Per process: each replica is its own pod.
+        "peak_rss_mb": max(peak_rss_mb(pid) for pid in ingest_pids),
     }
