@@ -215,7 +215,7 @@ def _bench_run(home: Path, url: str, db_url: str, opts: dict[str, Any]) -> dict[
     try:
         probe = Probe(url, opts["probe_ids"], opts["t0_ms"])
         procs = start_background(url, opts["bg_ids"], opts["rate"], opts["seconds"] + 3,
-                                 opts["t0_ms"], opts["publishers"])
+                                 opts["t0_ms"], opts["publishers"], opts["batch"])
         time.sleep(3)  # warm-up: the background reaches its rate before probing starts
         sent = probe.run(opts["seconds"], opts["interval"])
         published = sum(recv.recv()[0] for _, recv in procs)
@@ -226,7 +226,8 @@ def _bench_run(home: Path, url: str, db_url: str, opts: dict[str, Any]) -> dict[
         rules.stop()
         ingest.stop()
     lat = probe.latency_ms
-    return {"background_rate": opts["rate"], "background_readings": published,
+    return {"background_rate": opts["rate"], "background_batch": opts["batch"],
+            "background_readings": published,
             "seconds": opts["seconds"], "probes_sent": sent, "alert_events": probe.events,
             "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99),
             "max_ms": max(lat, default=float("nan")),
@@ -240,6 +241,9 @@ def bench_alerts(
     probes: Annotated[int, typer.Option(help="Probe devices")] = 10,
     probe_interval: Annotated[float, typer.Option(help="Seconds between probe readings")] = 0.05,
     publishers: Annotated[int, typer.Option(help="Background publisher processes")] = 2,
+    batch: Annotated[int, typer.Option(
+        help="Background readings per message: 1 = glucose-meter JSON, more = telemetry batches"
+    )] = 1,
     output: Annotated[Path | None, typer.Option(help="Also write the figures as JSON")] = None,
 ) -> None:
     """p50/p99 from a reading's publish to its AlertEvent, under background load."""
@@ -251,13 +255,14 @@ def bench_alerts(
     from vigil.cli.servers import Mosquitto, Postgres, free_port
 
     for name, value in (("--rate", rate), ("--devices", devices), ("--probes", probes),
-                        ("--publishers", publishers)):
+                        ("--publishers", publishers), ("--batch", batch)):
         if value < 1:
             raise typer.BadParameter("must be >= 1", param_hint=name)
     home = Path(tempfile.mkdtemp(prefix="vigil-bench-alerts-"))
     home.chmod(0o755)
     broker, pg = Mosquitto(home / "mosquitto", free_port()), Postgres(home / "pg", free_port())
     opts: dict[str, Any] = {"rate": rate, "seconds": seconds, "publishers": publishers,
+            "batch": batch,
             "interval": probe_interval, "bg_ids": [f"bench-{i:05d}" for i in range(devices)],
             "probe_ids": [f"probe-{i:03d}" for i in range(probes)],
             "t0_ms": int(time.time() * 1000) - 60 * 86_400_000}

@@ -22,7 +22,7 @@ from vigil.core import topics
 from vigil.core.config import MqttUrl
 from vigil.core.message import Message
 from vigil.core.mqtt import Client
-from vigil.v1 import alerts_pb2, readings_pb2
+from vigil.v1 import alerts_pb2, readings_pb2, telemetry_pb2
 
 STEP_MS = 300_000  # five minutes between a device's readings, as a CGM
 PROBE_RULE = {"name": "bench-probe", "metric": "glucose", "severity": "critical", "above": 500}
@@ -33,39 +33,57 @@ def _body(t_ms: int, value: float) -> bytes:
     return json.dumps({"time": when, "value": round(value, 1), "unit": "mg/dL"}).encode()
 
 
+def _batch(device: str, seq: int, t0_ms: int, n: int) -> bytes:
+    """``n`` glucose readings in one DeviceTelemetry, as a sensor node that batches sends."""
+    msg = telemetry_pb2.DeviceTelemetry(device_id=device, boot_id=1, seq=seq,
+                                        base_time_ms=t0_ms + seq * n * STEP_MS)
+    for k in range(n):
+        msg.samples.add(metric=telemetry_pb2.METRIC_GLUCOSE, offset_ms=k * STEP_MS,
+                        value=round(95 + 10 * math.sin((seq * n + k) / 5), 1), quality=100)
+    return msg.SerializeToString()
+
+
 def background(url: str, devices: list[str], rate: float, seconds: float, t0_ms: int,
-               out: Connection) -> None:
-    """Publish ``rate`` readings/s round-robin over ``devices`` for ``seconds``."""
+               out: Connection, batch: int = 1) -> None:
+    """Publish ``rate`` readings/s round-robin over ``devices`` for ``seconds``.
+
+    ``batch`` 1: one glucose-meter JSON message per reading; more: telemetry batches.
+    """
     c = Client(MqttUrl.parse(url), f"bench-bg-{uuid.uuid4().hex[:6]}", clean_start=True)
     c.connect()
-    total = int(rate * seconds)
+    messages = int(rate * seconds) // batch
+    per_s = rate / batch
     start = time.monotonic()
     pending = []
-    for i in range(total):
-        delay = start + i / rate - time.monotonic()
+    for i in range(messages):
+        delay = start + i / per_s - time.monotonic()
         if delay > 0:
             time.sleep(delay)
         d, seq = devices[i % len(devices)], i // len(devices)
-        value = 95 + 10 * math.sin(seq / 5)
-        pending.append(c.publish(topics.device(d, "glucose"), _body(t0_ms + seq * STEP_MS,
-                                                                     value), qos=1))
+        if batch == 1:
+            topic = topics.device(d, "glucose")
+            body = _body(t0_ms + seq * STEP_MS, 95 + 10 * math.sin(seq / 5))
+        else:
+            topic, body = topics.device(d, "telemetry"), _batch(d, seq, t0_ms, batch)
+        pending.append(c.publish(topic, body, qos=1))
         if len(pending) >= 2000:
             pending = [p for p in pending if not p.done]
     for p in pending:
         p.wait(60)
     c.close()
-    out.send((total, time.monotonic() - start))
+    out.send((messages * batch, time.monotonic() - start))
 
 
 def start_background(url: str, devices: list[str], rate: float, seconds: float, t0_ms: int,
-                     publishers: int) -> list[tuple[mp.process.BaseProcess, Connection]]:
+                     publishers: int, batch: int = 1,
+                     ) -> list[tuple[mp.process.BaseProcess, Connection]]:
     """Publisher processes (spawned: forking a process with MQTT threads can deadlock)."""
     ctx = mp.get_context("spawn")
     procs: list[tuple[mp.process.BaseProcess, Connection]] = []
     for k in range(publishers):
         recv, send = ctx.Pipe(duplex=False)
         p = ctx.Process(target=background, args=(url, devices[k::publishers], rate / publishers,
-                                                 seconds, t0_ms, send))
+                                                 seconds, t0_ms, send, batch))
         p.start()
         procs.append((p, recv))
     return procs
