@@ -10,11 +10,8 @@ Two stages overlap: while one batch is in the database, the next is decoded.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
-import signal
 import time
-from collections import deque
 from collections.abc import Sequence
 
 import asyncpg
@@ -23,6 +20,7 @@ from prometheus_client import CollectorRegistry
 from vigil.core import http, mqtt, topics
 from vigil.core import logging as vlog
 from vigil.core.db import connect
+from vigil.core.inbox import Inbox, on_signals
 from vigil.core.message import Message
 from vigil.ingest import republish, writer
 from vigil.ingest.metrics import IngestMetrics
@@ -84,23 +82,13 @@ class IngestService:
         self._planner = Planner(self._devices, settings.ingest_max_payload_bytes)
         self._writes = Database(settings, staging=True)
         self._lookups = Database(settings, staging=False)
-        self._inbox: deque[Message] = deque()
+        self._inbox = Inbox()
         self._planned: asyncio.Queue[tuple[list[Message], Plan]] = asyncio.Queue(maxsize=1)
-        self._wake = asyncio.Event()
-        self._wake_pending = False
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = asyncio.Event()
         self.mqtt = mqtt.Client(
             settings.mqtt, settings.ingest_client_id, manual_ack=True,
-            on_message=self._on_message, receive_maximum=settings.ingest_receive_maximum,
+            on_message=self._inbox.put, receive_maximum=settings.ingest_receive_maximum,
         )
-
-    def _on_message(self, message: Message) -> None:
-        """Network thread: queue and wake the flush loop (at most one pending wake-up)."""
-        self._inbox.append(message)
-        if not self._wake_pending and self._loop is not None:
-            self._wake_pending = True
-            self._loop.call_soon_threadsafe(self._wake.set)
 
     def health(self) -> tuple[bool, dict[str, object]]:
         """Ready when connected to the broker and the last database use succeeded."""
@@ -111,14 +99,13 @@ class IngestService:
     def stop(self) -> None:
         """Finish the current batch, then leave (unacknowledged messages stay in the session)."""
         self._stop.set()
-        self._wake.set()
+        self._inbox.wake()
 
     async def run(self) -> None:
         """Serve until :meth:`stop` (or SIGTERM/SIGINT)."""
-        self._loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(RuntimeError, ValueError):  # not the main thread (tests)
-                self._loop.add_signal_handler(sig, self.stop)
+        loop = asyncio.get_running_loop()
+        self._inbox.bind(loop)
+        on_signals(loop, self.stop)
         await self._writes.get()
         await self._lookups.get()
         server = None
@@ -152,14 +139,12 @@ class IngestService:
         linger = self.settings.ingest_flush_ms / 1000
         size = self.settings.ingest_batch_messages
         while not self._stop.is_set():
-            await self._wake.wait()
-            self._wake.clear()
-            self._wake_pending = False
+            await self._inbox.wait()
             if linger and len(self._inbox) < size:
                 await asyncio.sleep(linger)
             while self._inbox and not self._stop.is_set():
                 await self._refresh_registry(size)
-                batch, plan = self._planner.take(self._inbox, size,
+                batch, plan = self._planner.take(self._inbox.messages, size,
                                                  self.settings.ingest_batch_rows)
                 self.metrics.pending.set(len(self._inbox) + len(batch))
                 await self._planned.put((batch, plan))
@@ -167,7 +152,7 @@ class IngestService:
     async def _refresh_registry(self, size: int) -> None:
         """Make sure the devices of the next ``size`` messages are looked up."""
         # One C call copies the head of the deque: the network thread may append meanwhile.
-        head = list(itertools.islice(self._inbox, size))
+        head = list(itertools.islice(self._inbox.messages, size))
         ids = {d for m in head if (d := device_id_of(m.topic))}
         while True:
             try:

@@ -9,9 +9,7 @@ redelivered message or a replay never creates a second alert.
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 
 import asyncpg
@@ -21,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from vigil.core import http, mqtt, topics
 from vigil.core import logging as vlog
 from vigil.core.db import connect
+from vigil.core.inbox import Inbox, on_signals
 from vigil.core.message import Message
 from vigil.rules import store
 from vigil.rules.events import from_row, from_transition, to_dt, to_ms
@@ -50,10 +49,7 @@ class RulesService:
         self.shards = set(settings.owned_shards())
         self.reloader = Reloader(settings.rules_file, self.metrics)
         self.engine = Engine(self.reloader.ruleset(), settings.rules_max_future_skew_s)
-        self._inbox: deque[Message] = deque()
-        self._wake = asyncio.Event()
-        self._wake_pending = False
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._inbox = Inbox()
         self._lock = asyncio.Lock()
         self._conn: asyncpg.Connection | None = None
         self._db_ok = False
@@ -62,7 +58,7 @@ class RulesService:
         self._progress: dict[str, int] = {}
         self._progress_at = 0.0
         self.mqtt = mqtt.Client(settings.mqtt, settings.rules_client_id, manual_ack=True,
-                                on_message=self._on_message,
+                                on_message=self._inbox.put,
                                 receive_maximum=settings.rules_receive_maximum)
 
     def owns(self, patient_id: str) -> bool:
@@ -71,13 +67,6 @@ class RulesService:
 
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
-
-    def _on_message(self, message: Message) -> None:
-        """Network thread: queue and wake the loop (at most one pending wake-up)."""
-        self._inbox.append(message)
-        if not self._wake_pending and self._loop is not None:
-            self._wake_pending = True
-            self._loop.call_soon_threadsafe(self._wake.set)
 
     def health(self) -> tuple[bool, dict[str, object]]:
         """Ready once state is rebuilt, the broker connected and the database answering."""
@@ -89,16 +78,13 @@ class RulesService:
     def stop(self) -> None:
         """Finish the current batch, then leave (unacknowledged messages stay queued)."""
         self._stop.set()
-        self._wake.set()
+        self._inbox.wake()
 
     async def run(self) -> None:
         """Serve until :meth:`stop` (or SIGTERM/SIGINT)."""
-        self._loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            try:
-                self._loop.add_signal_handler(sig, self.stop)
-            except (RuntimeError, ValueError):  # not the main thread (tests)
-                break
+        loop = asyncio.get_running_loop()
+        self._inbox.bind(loop)
+        on_signals(loop, self.stop)
         server = None
         if self.settings.rules_http_port:
             server = await http.serve(self.settings.rules_http_host,
@@ -147,7 +133,7 @@ class RulesService:
         log.info("rules_started", client_id=self.settings.rules_client_id,
                  shards=len(self.shards), ordinal=self.settings.rules_ordinal,
                  replicas=self.settings.rules_replicas)
-        self._wake.set()
+        self._inbox.wake()
 
     async def _every(self, seconds: float, job: Callable[[], object]) -> None:
         while True:
@@ -177,11 +163,9 @@ class RulesService:
     async def _flush_loop(self) -> None:
         size = self.settings.rules_batch_messages
         while not self._stop.is_set():
-            await self._wake.wait()
-            self._wake.clear()
-            self._wake_pending = False
+            await self._inbox.wait()
             while self._inbox and not self._stop.is_set():
-                batch = [self._inbox.popleft() for _ in range(min(size, len(self._inbox)))]
+                batch = self._inbox.take(size)
                 async with self._lock:
                     await self._process(batch)
 
