@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
 from collections import deque
 
@@ -27,6 +26,7 @@ from vigil.cache.state import StatePublisher
 from vigil.cache.store import Store, now_ms
 from vigil.core import db, http, mqtt, topics
 from vigil.core import logging as vlog
+from vigil.core.inbox import on_signals
 from vigil.core.message import Message
 
 log = vlog.get(__name__)
@@ -98,11 +98,7 @@ class CacheService:
     async def run(self) -> None:
         """Serve until :meth:`stop` (or SIGTERM/SIGINT)."""
         self._loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            try:
-                self._loop.add_signal_handler(sig, self.stop)
-            except (RuntimeError, ValueError):  # not the main thread (tests)
-                break
+        on_signals(self._loop, self.stop)
         server = None
         if self.settings.cache_http_port:
             server = await http.serve(self.settings.cache_http_host,
