@@ -28,7 +28,7 @@ status: ## Show the local stack
 
 lint: bootstrap ## ruff, mypy (strict on the core)
 	$(UV) ruff check services tests firmware/tests infra/grafana
-	$(UV) mypy services/core/src services/ingest/src services/cli/src services/sim/src services/rules/src services/cache/src
+	$(UV) mypy services/core/src services/ingest/src services/cli/src services/sim/src services/rules/src services/cache/src services/notifier/src
 
 test: bootstrap ## Install what tests need, lint, and run every test (Python, TimescaleDB, Helm, firmware)
 	@tests/timescale/setup.sh
