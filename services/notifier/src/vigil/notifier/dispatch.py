@@ -1,0 +1,207 @@
+"""Grouping, repeats, acknowledgements, escalation and resolution: pure and clock-injected.
+
+Alertmanager semantics per aggregation group (one per route and ``group_by`` values): the
+first notification goes out ``group_wait`` after the group is created; after that the group
+is looked at every ``group_interval`` and notifies only when it gained a firing alert (or an
+alert resolved); while an alert stays firing and unacknowledged the group repeats every
+``repeat_interval``. Escalation runs on its own clock: when the group is still unacknowledged
+``after`` seconds from its first page, the next level's receiver is paged at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from vigil.core import logging
+from vigil.notifier.config import Config, Route
+from vigil.notifier.model import Alert
+from vigil.notifier.routing import route as route_alert
+from vigil.notifier.silence import Silences
+
+log = logging.get(__name__)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One message to one receiver; ``kind`` is firing, repeat, escalation or resolved."""
+
+    at: float
+    receiver: str
+    kind: str
+    group: str
+    firing: tuple[Alert, ...] = ()
+    resolved: tuple[Alert, ...] = ()
+    level: int = 0
+
+
+@dataclass
+class _Entry:
+    alert: Alert
+    acked_by: str | None = None
+    paged: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Group:
+    key: str
+    route: Route
+    next_flush: float
+    entries: dict[str, _Entry] = field(default_factory=dict)
+    # alert_id → severity as last shown: a new alert or a higher severity pages again.
+    last_sent: dict[str, int] = field(default_factory=dict)
+    last_notified: float | None = None
+    escalation_start: float | None = None
+    level: int = 0
+
+    def targets(self) -> list[str]:
+        """The base receiver plus every escalation level reached so far."""
+        reached = [step.receiver for step in self.route.escalation[: self.level]]
+        return list(dict.fromkeys([self.route.receiver, *reached]))
+
+
+class Dispatcher:
+    """Turns alerts, acks and the passing of time into notifications."""
+
+    def __init__(self, config: Config, silences: Silences, clock: Callable[[], float]) -> None:
+        self._config = config
+        self._silences = silences
+        self._clock = clock
+        self._groups: dict[str, _Group] = {}
+
+    def receive(self, alert: Alert) -> None:
+        """Take a firing or resolved alert event; repeats of a known episode only update it."""
+        known = [g for g in self._groups.values() if alert.alert_id in g.entries]
+        for group in known:
+            group.entries[alert.alert_id].alert = alert
+        if known or not alert.firing or self._config.route is None:
+            return
+        now = self._clock()
+        for matched in route_alert(self._config.route, alert, now, self._config.timezone):
+            values = ",".join(f"{name}={alert.label(name)}" for name in matched.group_by)
+            key = f"{matched.path}{{{values}}}"
+            if key not in self._groups:
+                self._groups[key] = _Group(key, matched, now + matched.group_wait)
+            self._groups[key].entries[alert.alert_id] = _Entry(alert)
+
+    def restore(self, alert: Alert, acked_by: str | None, paged: Mapping[str, float]) -> None:
+        """Rebuild one firing alert after a restart. ``paged`` maps each receiver already
+        paged for it (from the notification log) to when it was first paged: those are not
+        paged again, and repeats and escalation carry on from the log's times."""
+        if not alert.firing:
+            return
+        self.receive(alert)
+        for group in self._groups.values():
+            entry = group.entries.get(alert.alert_id)
+            if entry is None:
+                continue
+            entry.acked_by = acked_by
+            entry.paged = set(paged)
+            first = paged.get(group.route.receiver)
+            if first is None:
+                continue  # never paged on this route: it goes out at the group's first look
+            group.last_sent[alert.alert_id] = alert.severity
+            group.last_notified = max(group.last_notified or 0.0, *paged.values())
+            if acked_by is None:
+                group.escalation_start = min(group.escalation_start or first, first)
+                reached = 0
+                for step in group.route.escalation:
+                    if step.receiver not in paged:
+                        break
+                    reached += 1
+                group.level = max(group.level, reached)
+
+    def ack(self, alert_id: str, by: str) -> bool:
+        """Acknowledge an alert: no more repeats or escalation for it. False if unknown."""
+        entries = [g.entries[alert_id] for g in self._groups.values() if alert_id in g.entries]
+        for entry in entries:
+            entry.acked_by = by
+        if entries:
+            log.info("alert_acked", alert_id=alert_id, by=by)
+        return bool(entries)
+
+    def tick(self) -> list[Notification]:
+        """Everything due at the clock's now, in order."""
+        now = self._clock()
+        out: list[Notification] = []
+        for key, group in list(self._groups.items()):
+            if now >= group.next_flush:
+                out.extend(self._flush(group, now))
+            out.extend(self._escalate(group, now))
+            if not group.entries:
+                del self._groups[key]
+        return out
+
+    def next_due(self) -> float | None:
+        """When ``tick`` next has something to do, for the service's sleep."""
+        times = [g.next_flush for g in self._groups.values()]
+        for g in self._groups.values():
+            if g.escalation_start is not None and g.level < len(g.route.escalation):
+                times.append(g.escalation_start + g.route.escalation[g.level].after)
+        return min(times, default=None)
+
+    def _visible(self, group: _Group, now: float) -> list[_Entry]:
+        return [e for e in group.entries.values()
+                if e.alert.firing and self._silences.muting(e.alert, now) is None]
+
+    def _flush(self, group: _Group, now: float) -> list[Notification]:
+        out: list[Notification] = []
+        visible = self._visible(group, now)
+        unacked = [e for e in visible if e.acked_by is None]
+        shown = {e.alert.alert_id: int(e.alert.severity) for e in visible}
+        repeat_due = (group.last_notified is not None
+                      and now - group.last_notified >= group.route.repeat_interval)
+        if any(sev > group.last_sent.get(alert_id, 0) for alert_id, sev in shown.items()):
+            out += self._page(group, now, "firing", visible)
+        elif unacked and repeat_due:
+            out += self._page(group, now, "repeat", unacked)
+        group.last_sent = shown
+        out += self._resolve(group, now)
+        if unacked and group.escalation_start is None and out:
+            group.escalation_start = now
+        group.next_flush = now + group.route.group_interval
+        return out
+
+    def _page(self, group: _Group, now: float, kind: str, entries: list[_Entry]
+              ) -> list[Notification]:
+        group.last_notified = now
+        alerts = tuple(e.alert for e in entries)
+        out = []
+        for receiver in group.targets():
+            for entry in entries:
+                entry.paged.add(receiver)
+            out.append(Notification(now, receiver, kind, group.key, firing=alerts))
+        return out
+
+    def _resolve(self, group: _Group, now: float) -> list[Notification]:
+        by_receiver: dict[str, list[Alert]] = {}
+        for alert_id, entry in list(group.entries.items()):
+            if entry.alert.firing:
+                continue
+            for receiver in sorted(entry.paged):
+                by_receiver.setdefault(receiver, []).append(entry.alert)
+            del group.entries[alert_id]
+        return [Notification(now, receiver, "resolved", group.key, resolved=tuple(alerts))
+                for receiver, alerts in by_receiver.items()]
+
+    def _escalate(self, group: _Group, now: float) -> list[Notification]:
+        if group.escalation_start is None:
+            return []
+        unacked = [e for e in self._visible(group, now) if e.acked_by is None]
+        if not unacked:
+            # Acknowledged (or resolved/muted): the chain stops and starts over next time.
+            group.escalation_start, group.level = None, 0
+            return []
+        out = []
+        levels = group.route.escalation
+        start = group.escalation_start
+        while group.level < len(levels) and now >= start + levels[group.level].after:
+            step = levels[group.level]
+            group.level += 1
+            for entry in unacked:
+                entry.paged.add(step.receiver)
+            log.info("escalated", group=group.key, level=group.level, receiver=step.receiver,
+                     alert_ids=[e.alert.alert_id for e in unacked])
+            out.append(Notification(now, step.receiver, "escalation", group.key,
+                                    firing=tuple(e.alert for e in unacked), level=group.level))
+        return out

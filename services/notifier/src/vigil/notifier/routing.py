@@ -1,0 +1,41 @@
+"""Walk the routing tree: which routes (and so receivers) an alert goes to."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from vigil.notifier.config import Matchers, Route
+from vigil.notifier.model import Alert
+
+
+def matches(matchers: Matchers, alert: Alert, now: float, tz: ZoneInfo) -> bool:
+    """True when every condition of ``matchers`` holds for ``alert`` at ``now``."""
+    if matchers.severities is not None and alert.severity not in matchers.severities:
+        return False
+    for name, allowed in matchers.labels.items():
+        if alert.label(name) not in allowed:
+            return False
+    if matchers.time_window is not None:
+        local = datetime.fromtimestamp(now, UTC).astimezone(tz)
+        minute = local.hour * 60 + local.minute
+        start, end = matchers.time_window
+        inside = start <= minute < end if start <= end else minute >= start or minute < end
+        if not inside:
+            return False
+    return True
+
+
+def route(root: Route, alert: Alert, now: float, tz: ZoneInfo) -> list[Route]:
+    """Alertmanager semantics: the deepest matching routes; siblings after a match are
+    tried only when it has ``continue: true``; a node with no matching child matches itself."""
+    if not matches(root.matchers, alert, now, tz):
+        return []
+    found: list[Route] = []
+    for child in root.routes:
+        below = route(child, alert, now, tz)
+        if below:
+            found.extend(below)
+            if not child.continue_:
+                break
+    return found or [root]

@@ -1,0 +1,43 @@
+"""Messages: short, phone-readable, with everything the carer needs and nothing more."""
+
+from __future__ import annotations
+
+from services.notifier.tests.notifier_testkit import NOON, make_alert
+from vigil.notifier.dispatch import Notification
+from vigil.notifier.message import Formatter
+
+
+def test_firing_message_has_patient_what_value_trend_since_link_and_ack() -> None:
+    alert = make_alert("a1", patient="p 7", severity="critical", summary="SpO2 low",
+                       value=84.0, trend_per_min=-1.5)
+    note = Notification(NOON + 15 * 60, "nurse", "firing", "g", firing=(alert,))
+    msg = Formatter(grafana_url="http://grafana:3000/").render(note)
+    assert msg.title == "CRITICAL p 7: SpO2 low"
+    assert msg.body == (
+        "CRITICAL · patient p 7\n"
+        "SpO2 low: spo2 84 %, falling 1.5 %/min\n"
+        "since 12:00 UTC (15 min)\n"
+        "http://grafana:3000/d/vigil-patient-vitals?var-patient=p%207\n"
+        "Ack id: a1"
+    )
+    assert msg.notify_type == "failure"
+
+
+def test_resolved_message_has_no_ack_hint_and_no_link_without_grafana() -> None:
+    alerts = (make_alert("a1", severity="warning"), make_alert("a2", severity="high"))
+    note = Notification(NOON + 3 * 3600, "nurse", "resolved", "g", resolved=alerts)
+    msg = Formatter().render(note)
+    assert msg.title == "RESOLVED p1: SpO2 low (+1 more)"
+    assert "Ack" not in msg.body
+    assert "http" not in msg.body
+    assert "since 12:00 UTC (3 h 0 min)" in msg.body
+    assert msg.notify_type == "success"
+
+
+def test_escalation_and_repeat_are_marked() -> None:
+    alert = make_alert("a1", severity="warning")
+    f = Formatter()
+    assert f.render(Notification(NOON, "c", "escalation", "g", firing=(alert,), level=1)
+                    ).title == "ESCALATED WARNING p1: SpO2 low"
+    assert f.render(Notification(NOON, "c", "repeat", "g", firing=(alert,))
+                    ).title == "STILL FIRING WARNING p1: SpO2 low"
