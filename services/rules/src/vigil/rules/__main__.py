@@ -5,22 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from pydantic import ValidationError
-
 from vigil.core import logging as vlog
+from vigil.core.config import load_or_exit
 
 
 def main() -> None:
     """Entry point: a configuration or rule file error is one clear line each and exit code 2."""
     from vigil.rules.settings import RulesSettings
 
-    try:
-        settings = RulesSettings()
-    except ValidationError as exc:
-        for err in exc.errors():
-            field = "VIGIL_" + "_".join(str(p) for p in err["loc"]).upper()
-            sys.stderr.write(f"configuration error: {field}: {err['msg']}\n")
-        sys.exit(2)
+    settings = load_or_exit(RulesSettings)
     vlog.configure(settings.log_level, "rules")
     from vigil.rules.app import RulesService
     from vigil.rules.load import RuleError
