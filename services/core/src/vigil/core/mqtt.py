@@ -46,6 +46,11 @@ class Publish:
             # the reconnect, but is_published() keeps raising for the first attempt's error.
             return bool(self._info._published)
 
+    @property
+    def mid(self) -> int:
+        """The packet id paho gave the message."""
+        return int(self._info.mid)
+
     def wait(self, timeout: float | None = None) -> None:
         """Block until acknowledged (across reconnects); TimeoutError after ``timeout``."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -56,7 +61,11 @@ class Publish:
 
 
 async def wait_all(publishes: Iterable[Publish], poll: float = 0.0005) -> None:
-    """Wait in asyncio until every publish is acknowledged (resent across reconnects)."""
+    """Wait in asyncio until every publish is acknowledged (resent across reconnects).
+
+    Polls; a service on the hot path uses :meth:`Client.wait_published`, which is woken by
+    the acknowledgements instead.
+    """
     pending = [p for p in publishes if not p.done]
     while pending:
         await asyncio.sleep(poll)
@@ -69,6 +78,21 @@ def _no_delay(_c: paho.Client, _u: object, sock: object) -> None:
     if setsockopt is not None:
         with contextlib.suppress(OSError):
             setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _Waiter:
+    """One :meth:`Client.wait_published` call: woken when its last publish is acknowledged."""
+
+    __slots__ = ("future", "left", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[None] = loop.create_future()
+        self.left = 0
+
+    def wake(self) -> None:
+        if not self.future.done():
+            self.future.set_result(None)
 
 
 class Client:
@@ -94,6 +118,8 @@ class Client:
         self._session_expiry = session_expiry
         self._receive_maximum = receive_maximum
         self.connects = 0
+        self._waiters: dict[int, _Waiter] = {}
+        self._waiters_lock = threading.Lock()
         c = paho.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5,
             manual_ack=manual_ack,
@@ -111,6 +137,7 @@ class Client:
         c.on_connect = self._handle_connect
         c.on_disconnect = self._handle_disconnect
         c.on_message = self._handle_message
+        c.on_publish = self._handle_publish
         self._c = c
 
     def on_message(self, callback: OnMessage) -> None:
@@ -161,6 +188,32 @@ class Client:
                 props.ResponseTopic = response_topic
         return Publish(self._c.publish(topic, payload, qos=qos, retain=retain, properties=props))
 
+    async def wait_published(self, publishes: Iterable[Publish], recheck_s: float = 0.5,
+                             ) -> None:
+        """Wait until every publish is acknowledged, woken by the acknowledgements.
+
+        Publishes queued while disconnected are resent after the reconnect and count once
+        acknowledged. Every ``recheck_s`` the handles are polled as well, a safety net.
+        """
+        pending = [p for p in publishes if not p.done]
+        if not pending:
+            return
+        waiter = _Waiter(asyncio.get_running_loop())
+        with self._waiters_lock:
+            for p in pending:
+                self._waiters[p.mid] = waiter
+            waiter.left = len(pending)
+        while True:
+            with self._waiters_lock:  # acknowledged before we registered, or missed
+                for p in pending:
+                    if p.done and self._waiters.get(p.mid) is waiter:
+                        del self._waiters[p.mid]
+                        waiter.left -= 1
+                if waiter.left <= 0:
+                    return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(waiter.future), recheck_s)
+
     def ack(self, message: Message) -> None:
         """Acknowledge a message received with manual acks (after its effects are durable)."""
         if message.qos > 0:
@@ -180,6 +233,17 @@ class Client:
         for topic_filter, qos in self._subs:
             client.subscribe(topic_filter, qos)
         self._connected.set()
+
+    def _handle_publish(self, _c: paho.Client, _u: object, mid: int, _rc: object,
+                        _p: object) -> None:
+        with self._waiters_lock:
+            waiter = self._waiters.pop(mid, None)
+            if waiter is None:
+                return
+            waiter.left -= 1
+            if waiter.left > 0:
+                return
+        waiter.loop.call_soon_threadsafe(waiter.wake)
 
     def _handle_disconnect(self, *_args: object) -> None:
         self._connected.clear()

@@ -202,7 +202,7 @@ class IngestService:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         pubs = republish.publish(self.mqtt, plan, changed, self.settings.readings_shards)
-        await mqtt.wait_all(pubs)
+        await self.mqtt.wait_published(pubs)
         for m in batch:
             self.mqtt.ack(m)
         self._count(plan, changed)

@@ -32,6 +32,7 @@ from vigil.rules.state import Engine, Reading
 from vigil.v1 import alerts_pb2, readings_pb2
 
 log = vlog.get(__name__)
+_IDLE_MARKS_S = 0.2  # outbox marks are written alone after this long without a message
 _RETRYABLE = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
               asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
               asyncpg.ConnectionDoesNotExistError, TimeoutError)
@@ -60,6 +61,10 @@ class RulesService:
         self.mqtt = mqtt.Client(settings.mqtt, settings.rules_client_id, manual_ack=True,
                                 on_message=self._inbox.put,
                                 receive_maximum=settings.rules_receive_maximum)
+
+        # Alert ids whose events the broker acknowledged; their outbox flags are cleared with
+        # the next write, or once the inbox idles, never on the path of the next alert.
+        self._marks: list[str] = []
 
     def owns(self, patient_id: str) -> bool:
         """Whether this replica evaluates ``patient_id``."""
@@ -163,7 +168,12 @@ class RulesService:
     async def _flush_loop(self) -> None:
         size = self.settings.rules_batch_messages
         while not self._stop.is_set():
-            await self._inbox.wait()
+            try:
+                await asyncio.wait_for(self._inbox.wait(), _IDLE_MARKS_S if self._marks else None)
+            except TimeoutError:
+                async with self._lock:
+                    await self._write([], flush_marks=True)
+                continue
             while self._inbox and not self._stop.is_set():
                 batch = self._inbox.take(size)
                 async with self._lock:
@@ -218,15 +228,21 @@ class RulesService:
             self.mqtt.ack(m)
 
     async def _write(self, ts: Sequence[Transition], acks: Sequence[alerts_pb2.AlertAck] = (),
-                     progress: dict[str, int] | None = None) -> list[Transition]:
-        """Commit transitions, acks and progress, retrying until the database takes them."""
-        if not ts and not acks and not progress:
+                     progress: dict[str, int] | None = None, flush_marks: bool = False,
+                     ) -> list[Transition]:
+        """Commit transitions, acks and progress, retrying until the database takes them.
+
+        Pending outbox marks ride along in the same transaction, before the transitions (a
+        resolve written now must stay pending); alone only with ``flush_marks``.
+        """
+        if not ts and not acks and not progress and not (flush_marks and self._marks):
             return []
+        marks, self._marks = self._marks, []
         delay = 0.2
         while True:
             try:
                 conn = await self._db()
-                applied = await store.write(conn, ts, progress)
+                applied = await store.write(conn, ts, progress, marks)
                 for ack in acks:
                     at = to_dt(ack.at_ms or self._now_ms())
                     if await store.record_ack(conn, ack.alert_id, ack.by or "unknown", at):
@@ -235,6 +251,8 @@ class RulesService:
                 return applied
             except _RETRYABLE as exc:
                 self._db_ok = False
+                self._marks = marks + self._marks
+                marks = []
                 self.metrics.db_errors.inc()
                 log.warning("db_write_failed", error=type(exc).__name__, retry_s=delay)
                 if self._conn is not None:
@@ -251,7 +269,7 @@ class RulesService:
             return
         pubs = [self.mqtt.publish(topics.alerts(ev.patient_id), ev.SerializeToString(), qos=1)
                 for ev in events]
-        await mqtt.wait_all(pubs)
+        await self.mqtt.wait_published(pubs)
         now = self.clock()
         for t in applied:
             state = "resolved" if t.kind == "resolved" else "firing"
@@ -259,13 +277,7 @@ class RulesService:
             self.metrics.alert_latency.observe(max(0.0, now - t.reading_time_ms / 1000))
             log.info("alert_" + t.kind, alert_id=t.alert_id, rule=t.rule,
                      patient_id=t.patient_id, severity=t.severity)
-        while True:
-            try:
-                await store.mark_published(await self._db(), [ev.alert_id for ev in events])
-                return
-            except _RETRYABLE:
-                self._conn = None
-                await asyncio.sleep(0.5)
+        self._marks += [ev.alert_id for ev in events]
 
     async def _db(self) -> asyncpg.Connection:
         """The connection, (re)opened with back-off until the database answers."""

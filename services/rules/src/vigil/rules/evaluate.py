@@ -8,7 +8,8 @@ Composites combine their branches with Kleene logic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from vigil.rules.kinds import Context, Sample, compute
@@ -26,7 +27,13 @@ class Outcome:
     severity: str | None = None
     sample: Sample | None = None
     metric: str = ""
-    inputs: dict[str, Any] = field(default_factory=dict)
+    # Built only when a transition needs them: most evaluations change nothing.
+    explain: Callable[[], dict[str, Any]] | None = None
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The inputs that produced this outcome (stored on the alert)."""
+        return {} if self.explain is None else self.explain()
 
 
 def _any(values: list[Tri]) -> Tri:
@@ -56,8 +63,9 @@ def _single(rule: Rule, ctx: Context) -> Outcome:
     severity = max((lv.severity for lv in met_levels), key=SEVERITY_RANK.__getitem__,
                    default=None)
     active = any(lv.met(v, rule.hysteresis) for lv in rule.levels)
+    kind = rule.signal.kind
     return Outcome(bool(met_levels), active, severity, sample, metric,
-                   {"kind": rule.signal.kind, "metric": metric, **sample.inputs})
+                   lambda: {"kind": kind, "metric": metric, **sample.inputs})
 
 
 def _branch(c: Condition, hysteresis: float, ctx: Context) -> tuple[Tri, Tri, Sample | None]:
@@ -72,16 +80,18 @@ def _composite(rule: Rule, ctx: Context) -> Outcome:
     combine = _any if rule.any else _all
     met = combine([r[0] for r in results])
     active = combine([r[1] for r in results])
-    inputs: dict[str, Any] = {"combine": "any" if rule.any else "all", "branches": [
-        {"kind": c.kind, "metric": _metric(c), "op": c.op, "bound": c.bound, "met": r[0],
-         **(r[2].inputs if r[2] else {"value": None})}
-        for c, r in zip(rule.conditions, results, strict=True)]}
+
+    def explain() -> dict[str, Any]:
+        return {"combine": "any" if rule.any else "all", "branches": [
+            {"kind": c.kind, "metric": _metric(c), "op": c.op, "bound": c.bound, "met": r[0],
+             **(r[2].inputs if r[2] else {"value": None})}
+            for c, r in zip(rule.conditions, results, strict=True)]}
     # The branch that explains the outcome: the first that holds, else the first known.
     pick = next((i for i, r in enumerate(results) if r[0]), None)
     if pick is None:
         pick = next((i for i, r in enumerate(results) if r[2] is not None), 0)
     return Outcome(met, active, rule.severity if met else None, results[pick][2],
-                   _metric(rule.conditions[pick]), inputs)
+                   _metric(rule.conditions[pick]), explain)
 
 
 def evaluate(rule: Rule, ctx: Context) -> Outcome:

@@ -46,12 +46,18 @@ ON CONFLICT (patient_id) DO UPDATE SET watermark = GREATEST(g.watermark, EXCLUDE
 
 
 async def write(conn: asyncpg.Connection, ts: Sequence[Transition],
-                progress: dict[str, int] | None = None) -> list[Transition]:
+                progress: dict[str, int] | None = None,
+                published: Sequence[str] = ()) -> list[Transition]:
     """Apply transitions (and the patients' evaluated-up-to watermarks) in one transaction;
     return those that changed a row (a replayed transition, or a second alert for a
-    (rule, patient) already firing, changes nothing)."""
+    (rule, patient) already firing, changes nothing).
+
+    ``published``: alerts whose events the broker acknowledged, marked first (see
+    :func:`mark_published`), so a transition in the same call stays in the outbox.
+    """
     applied: list[Transition] = []
     async with conn.transaction():
+        await mark_published(conn, published)
         if progress:
             await conn.execute(_PROGRESS, list(progress), [to_dt(ms) for ms in progress.values()])
         for t in ts:
