@@ -200,18 +200,32 @@ def _bench_rules(path: Path) -> None:
 def _bench_run(home: Path, url: str, db_url: str, opts: dict[str, Any]) -> dict[str, Any]:
     from vigil.cli.processes import ServiceProcess
     from vigil.cli.servers import free_port
-    from vigil.rules.bench import Probe, pct, start_background
+    from vigil.rules.bench import Probe, WebhookSink, pct, start_background
 
     common = {"VIGIL_MQTT_URL": url, "VIGIL_DATABASE_URL": db_url, "VIGIL_LOG_LEVEL": "WARNING"}
-    ports = free_port(), free_port()
-    ingest = ServiceProcess("ingest", home / "ingest", "vigil.ingest", {
-        **common, "VIGIL_INGEST_CLIENT_ID": "bench-ingest-0",
-        "VIGIL_INGEST_HTTP_PORT": str(ports[0])}, ports[0])
+    ports = free_port(), free_port(), free_port()
+    shared = "true" if opts["ingest_replicas"] > 1 else "false"
+    ingests = []
+    for i in range(opts["ingest_replicas"]):
+        port = ports[0] if i == 0 else free_port()
+        ingests.append(ServiceProcess(f"ingest-{i}", home / f"ingest-{i}", "vigil.ingest", {
+            **common, "VIGIL_INGEST_CLIENT_ID": f"bench-ingest-{i}",
+            "VIGIL_INGEST_SHARED_SUBSCRIPTION": shared,
+            "VIGIL_INGEST_HTTP_PORT": str(port)}, port))
     rules = ServiceProcess("rules", home / "rules", "vigil.rules", {
         **common, "VIGIL_RULES_CLIENT_ID": "bench-rules-0", "VIGIL_RULES_HTTP_PORT": str(ports[1]),
         "VIGIL_RULES_FILE": str(home / "rules.yaml")}, ports[1])
-    ingest.start()
-    rules.start()
+    services = [*ingests, rules]
+    sink = None
+    if opts["notifier"]:
+        sink = WebhookSink()
+        (home / "routing.yaml").write_text(sink.routing())
+        services.append(ServiceProcess("notifier", home / "notifier", "vigil.notifier", {
+            **common, "VIGIL_NOTIFIER_CLIENT_ID": "bench-notifier-0",
+            "VIGIL_NOTIFIER_HTTP_PORT": str(ports[2]),
+            "VIGIL_NOTIFIER_ROUTING_FILE": str(home / "routing.yaml")}, ports[2]))
+    for service in services:
+        service.start()
     try:
         probe = Probe(url, opts["probe_ids"], opts["t0_ms"])
         procs = start_background(url, opts["bg_ids"], opts["rate"], opts["seconds"] + 3,
@@ -222,31 +236,47 @@ def _bench_run(home: Path, url: str, db_url: str, opts: dict[str, Any]) -> dict[
         for p, _ in procs:
             p.join()
         probe.close()
+        if sink is not None:  # the last pages
+            deadline = time.monotonic() + 5
+            while len(sink.latencies(probe.fired)) < len(probe.fired) and \
+                    time.monotonic() < deadline:
+                time.sleep(0.1)
     finally:
-        rules.stop()
-        ingest.stop()
+        for service in reversed(services):
+            service.stop()
+        if sink is not None:
+            sink.close()
     lat = probe.latency_ms
+    pages = sink.latencies(probe.fired) if sink is not None else []
     return {"background_rate": opts["rate"], "background_batch": opts["batch"],
+            "ingest_replicas": opts["ingest_replicas"],
             "background_readings": published,
             "seconds": opts["seconds"], "probes_sent": sent, "alert_events": probe.events,
             "p50_ms": pct(lat, 0.5), "p99_ms": pct(lat, 0.99),
             "max_ms": max(lat, default=float("nan")),
-            "ingest_p50_ms": pct(probe.ingest_ms, 0.5), "ingest_p99_ms": pct(probe.ingest_ms, 0.99)}
+            "ingest_p50_ms": pct(probe.ingest_ms, 0.5), "ingest_p99_ms": pct(probe.ingest_ms, 0.99),
+            "probe_alerts_fired": len(probe.fired), "pages": len(pages),
+            "page_p50_ms": pct(pages, 0.5), "page_p99_ms": pct(pages, 0.99),
+            "page_max_ms": max(pages, default=float("nan"))}
 
 
 def bench_alerts(
     rate: Annotated[int, typer.Option(help="Background readings/s")] = 5000,
-    seconds: Annotated[float, typer.Option(help="Length of the measured run")] = 20.0,
+    seconds: Annotated[float, typer.Option(help="Length of each measured run")] = 20.0,
     devices: Annotated[int, typer.Option(help="Background devices (patients)")] = 1000,
     probes: Annotated[int, typer.Option(help="Probe devices")] = 10,
     probe_interval: Annotated[float, typer.Option(help="Seconds between probe readings")] = 0.05,
     publishers: Annotated[int, typer.Option(help="Background publisher processes")] = 2,
-    batch: Annotated[int, typer.Option(
-        help="Background readings per message: 1 = glucose-meter JSON, more = telemetry batches"
-    )] = 1,
+    batch: Annotated[list[int] | None, typer.Option(
+        help="Background readings per message, one run each: 1 = a glucose-meter JSON message"
+             " per reading, more = telemetry batches (default: 10 and 1)")] = None,
+    ingest_replicas: Annotated[int, typer.Option(
+        help="Ingest replicas (more than 1: a shared subscription)")] = 1,
+    notifier: Annotated[bool, typer.Option(
+        help="Also run the notifier and time reading publish -> webhook received")] = True,
     output: Annotated[Path | None, typer.Option(help="Also write the figures as JSON")] = None,
 ) -> None:
-    """p50/p99 from a reading's publish to its AlertEvent, under background load."""
+    """p50/p99 from a reading's publish to its AlertEvent (and to the page), under load."""
     import json
     import shutil
     import tempfile
@@ -254,39 +284,51 @@ def bench_alerts(
     from vigil.cli.measure import machine, prepare_devices
     from vigil.cli.servers import Mosquitto, Postgres, free_port
 
+    shapes = batch or [10, 1]
     for name, value in (("--rate", rate), ("--devices", devices), ("--probes", probes),
-                        ("--publishers", publishers), ("--batch", batch)):
+                        ("--publishers", publishers), ("--batch", min(shapes)),
+                        ("--ingest-replicas", ingest_replicas)):
         if value < 1:
             raise typer.BadParameter("must be >= 1", param_hint=name)
-    home = Path(tempfile.mkdtemp(prefix="vigil-bench-alerts-"))
-    home.chmod(0o755)
-    broker, pg = Mosquitto(home / "mosquitto", free_port()), Postgres(home / "pg", free_port())
-    opts: dict[str, Any] = {"rate": rate, "seconds": seconds, "publishers": publishers,
-            "batch": batch,
+    if probe_interval <= 0 or seconds <= 0:
+        raise typer.BadParameter("must be > 0", param_hint="--probe-interval/--seconds")
+    results = []
+    for shape in shapes:
+        home = Path(tempfile.mkdtemp(prefix="vigil-bench-alerts-"))
+        home.chmod(0o755)
+        broker = Mosquitto(home / "mosquitto", free_port())
+        pg = Postgres(home / "pg", free_port())
+        opts: dict[str, Any] = {
+            "rate": rate, "seconds": seconds, "publishers": publishers, "batch": shape,
             "interval": probe_interval, "bg_ids": [f"bench-{i:05d}" for i in range(devices)],
-            "probe_ids": [f"probe-{i:03d}" for i in range(probes)],
+            "probe_ids": [f"probe-{i:03d}" for i in range(probes)], "notifier": notifier,
+            "ingest_replicas": ingest_replicas,
             "t0_ms": int(time.time() * 1000) - 60 * 86_400_000}
-    _bench_rules(home / "rules.yaml")
-    try:
-        broker.start()
-        pg.start()
-        asyncio.run(prepare_devices(pg.url, opts["bg_ids"] + opts["probe_ids"]))
-        console.log(f"background {rate}/s over {devices} devices for {seconds:g}s, "
-                    f"a probe reading every {probe_interval * 1000:g} ms")
-        result = {"machine": machine(), **_bench_run(
-            home, f"mqtt://127.0.0.1:{broker.port}", pg.url, opts)}
-    finally:
-        for server in (pg, broker):
-            server.stop()
-        shutil.rmtree(home, ignore_errors=True)
-    table = Table("background readings/s", "achieved", "probe readings", "AlertEvents",
+        _bench_rules(home / "rules.yaml")
+        try:
+            broker.start()
+            pg.start()
+            asyncio.run(prepare_devices(pg.url, opts["bg_ids"] + opts["probe_ids"]))
+            what = "JSON message per reading" if shape == 1 else f"telemetry batches of {shape}"
+            console.log(f"background {rate}/s over {devices} devices as {what} for {seconds:g}s,"
+                        f" a probe reading every {probe_interval * 1000:g} ms")
+            results.append(_bench_run(home, f"mqtt://127.0.0.1:{broker.port}", pg.url, opts))
+        finally:
+            for server in (pg, broker):
+                server.stop()
+            shutil.rmtree(home, ignore_errors=True)
+    table = Table("background", "readings/s", "achieved", "probe readings", "AlertEvents",
                   "p50 ms", "p99 ms", "max ms", "of which ingest p50/p99 ms",
-                  title=f"vigil bench alerts — {result['machine']}")
-    table.add_row(f"{rate:,}", f"{result['background_readings'] / (seconds + 3):,.0f}",
-                  str(result["probes_sent"]), str(result["alert_events"]),
-                  f"{result['p50_ms']:.1f}", f"{result['p99_ms']:.1f}",
-                  f"{result['max_ms']:.1f}",
-                  f"{result['ingest_p50_ms']:.1f} / {result['ingest_p99_ms']:.1f}")
+                  "page p50/p99 ms (pages)", title=f"vigil bench alerts — {machine()}")
+    for r in results:
+        label = "JSON / reading" if r["background_batch"] == 1 else \
+            f"batches of {r['background_batch']}"
+        page = (f"{r['page_p50_ms']:.1f} / {r['page_p99_ms']:.1f} ({r['pages']})"
+                if r.get("pages") else "-")
+        table.add_row(label, f"{rate:,}", f"{r['background_readings'] / (seconds + 3):,.0f}",
+                      str(r["probes_sent"]), str(r["alert_events"]),
+                      f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}", f"{r['max_ms']:.1f}",
+                      f"{r['ingest_p50_ms']:.1f} / {r['ingest_p99_ms']:.1f}", page)
     console.print(table)
     if output:
-        output.write_text(json.dumps(result, indent=2))
+        output.write_text(json.dumps({"machine": machine(), "results": results}, indent=2))

@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 
 from vigil.core import topics
@@ -181,6 +182,7 @@ class Probe:
         self.t0_ms = t0_ms
         self.sent: dict[tuple[str, int], float] = {}
         self.latency_ms: list[float] = []
+        self.fired: dict[str, float] = {}  # alert_id of a probe alert -> its reading's publish
         self.ingest_ms: list[float] = []
         self.events = 0
         self._lock = threading.Lock()
@@ -210,6 +212,8 @@ class Probe:
             sent = self.sent.pop((ev.device_id, ev.reading_time_ms), None)
             if sent is not None:
                 self.latency_ms.append((now - sent) * 1000)
+                if ev.state == alerts_pb2.ALERT_STATE_FIRING:
+                    self.fired[ev.alert_id] = sent
 
     def run(self, seconds: float, interval: float) -> int:
         """Publish one probe reading every ``interval`` seconds; return how many."""
@@ -233,6 +237,51 @@ class Probe:
         while self.sent and time.monotonic() < deadline:
             time.sleep(0.05)
         self._c.close()
+
+
+class WebhookSink:
+    """A local HTTP receiver for the notifier's ``json://`` webhook: records arrival times."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[tuple[float, dict[str, object]]] = []
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                sink.arrivals.append((time.time(), json.loads(body or b"{}")))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def routing(self) -> str:
+        """A routing file paging every alert here at once, one message per alert."""
+        return (f"receivers:\n  bench:\n    urls: ['json://127.0.0.1:{self.port}/hook']\n"
+                "    rate_limit: 100000/1s\n"
+                "route:\n  receiver: bench\n  group_by: [alert_id]\n  group_wait: 0s\n"
+                "  group_interval: 1s\n  repeat_interval: 1h\n")
+
+    def latencies(self, fired: dict[str, float]) -> list[float]:
+        """Publish -> webhook received (ms) for each probe alert's first page."""
+        out: dict[str, float] = {}
+        for at, body in self.arrivals:
+            text = str(body.get("message", ""))
+            for alert_id, sent in fired.items():
+                if alert_id in text and alert_id not in out:
+                    out[alert_id] = (at - sent) * 1000
+        return list(out.values())
+
+    def close(self) -> None:
+        """Stop serving."""
+        self._server.shutdown()
+        self._server.server_close()
 
 
 def pct(values: list[float], q: float) -> float:
