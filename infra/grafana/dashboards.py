@@ -70,7 +70,8 @@ def patient_vitals() -> db.Dashboard:
     """The clinician's view of one patient: latest values, trends, firing alerts."""
     d = (_dashboard("vigil-patient-vitals", "Patient vitals",
                     "One patient's vital signs from every device, and their firing alerts.",
-                    "now-24h").with_variable(patient_variable()))
+                    "now-24h").with_variable(patient_variable())
+         .annotation(alert_annotations()))
     for title, metric, unit, steps in [
         ("Heart rate", "heart_rate", BPM, thresholds("red", (40, "green"), (130, "red"))),
         ("SpO2", "spo2", "percent", thresholds("red", (92, "orange"), (95, "green"))),
@@ -117,6 +118,15 @@ def patient_vitals() -> db.Dashboard:
                                   ("REM", "sleep_rem"), ("awake", "sleep_awake")]), "h"))
     return d.with_panel(_table("Active alerts", "Alerts firing now for this patient, newest"
                                " first, acknowledged or not.", q.ACTIVE_ALERTS))
+
+
+def alert_annotations() -> db.AnnotationQuery:
+    """The patient's alerts as the notifier posts them (vigil.notifier.annotations): a point
+    when one fires, a region once it resolves. Grafana's own annotation store, by tags."""
+    return (db.AnnotationQuery().name("Alerts").enable(True).icon_color("red")
+            .datasource(dm.DataSourceRef(type_val="grafana", uid="-- Grafana --"))
+            .target(db.AnnotationTarget().type("tags").match_any(False).limit(100)
+                    .tags(["vigil", "alert", "patient:${patient}"])))
 
 
 def glucose() -> db.Dashboard:
@@ -190,12 +200,36 @@ def platform() -> db.Dashboard:
                            q.NOTIFICATIONS_BY_STATUS, "none", w=12))
     d = d.with_panel(_table("Latest dead letters", "The newest rejected messages (the payload"
                             " is not shown: it may hold health data).", q.LATEST_DEAD_LETTERS))
-    return d.with_panel(
+    d = d.with_panel(
         _table("Devices", "Every registered device, most recently seen first.", q.DEVICES,
                h=10)
         .override_by_name("silent for", [dm.DynamicConfigValue(id_val="unit", value="s")])
         .override_by_name("battery", [dm.DynamicConfigValue(id_val="unit", value="percent")])
         .override_by_name("RSSI", [dm.DynamicConfigValue(id_val="unit", value="dBm")]))
+    return alarm_fatigue(d)
+
+
+def alarm_fatigue(d: db.Dashboard) -> db.Dashboard:
+    """How often carers are interrupted and how fast they answer (views of migration 0005)."""
+    d = d.with_row(db.Row("Alarm fatigue"))
+    d = d.with_panel(_bars("Notifications per patient per day", "Messages delivered for each"
+                           " patient per calendar day of the patient (a grouped message"
+                           " counts once).", q.NOTIFICATIONS_PER_PATIENT_DAY, "none"))
+    d = d.with_panel(_series("Time to acknowledge", "From an alert's start to its first"
+                             " acknowledgement, median and 90th percentile per UTC day, all"
+                             " patients.", q.TIME_TO_ACK, "s"))
+    d = d.with_panel(_bars("Snoozes and silences per day", "Snoozes (one alert) and silences"
+                           " (a patient) created per patient day.", q.SNOOZES_PER_DAY, "none",
+                           w=24))
+    seconds = [dm.DynamicConfigValue(id_val="unit", value="s")]
+    return d.with_panel(
+        _table("Alarm fatigue by patient", "Per patient over the range: alerts, messages"
+               " delivered (and per day of the range), time to acknowledge, alerts never"
+               " acknowledged, snoozes and silences. Most notified first.",
+               q.FATIGUE_BY_PATIENT)
+        .override_by_name("median time to ack", seconds)
+        .override_by_name("p90 time to ack", seconds)
+        .override_by_name("per day", [dm.DynamicConfigValue(id_val="decimals", value=1)]))
 
 
 DASHBOARDS: dict[str, Callable[[], db.Dashboard]] = {

@@ -206,3 +206,53 @@ NOTIFICATIONS_BY_STATUS = f"""SELECT time_bucket({INTERVAL}, sent_at) AS time, s
  ORDER BY 1"""
 
 PATIENTS = "SELECT patient_id FROM patients ORDER BY 1"
+
+# --- Alarm fatigue (views of migration 0005) ------------------------------------------------
+# alarm_fatigue_daily has one row per patient and calendar day *of the patient* (their time
+# zone): a day is shown when it overlaps the range, so a range starting at UTC midnight still
+# shows the first local day of a patient east of UTC.
+_FATIGUE_DAYS = ("f.day_start + INTERVAL '1 day' > $__timeFrom()"
+                 " AND f.day_start < $__timeTo()")
+
+NOTIFICATIONS_PER_PATIENT_DAY = f"""SELECT f.day_start AS time, f.patient_id AS patient,
+       f.notifications_sent AS "notifications"
+  FROM alarm_fatigue_daily f
+ WHERE {_FATIGUE_DAYS}
+ ORDER BY 1, 2"""
+
+# All patients, per UTC day (patients' days start at different instants).
+TIME_TO_ACK = """SELECT time_bucket(INTERVAL '1 day', started_at) AS time,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY time_to_ack_s) AS "median",
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY time_to_ack_s) AS "90th percentile"
+  FROM alert_ack_times
+ WHERE time_to_ack_s IS NOT NULL AND $__timeFilter(started_at)
+ GROUP BY 1
+ ORDER BY 1"""
+
+SNOOZES_PER_DAY = f"""SELECT f.day_start AS time, sum(f.snoozes) AS "snoozes",
+       sum(f.silences) AS "silences"
+  FROM alarm_fatigue_daily f
+ WHERE {_FATIGUE_DAYS}
+ GROUP BY 1
+ ORDER BY 1"""
+
+
+def _ack_percentile(p: float) -> str:
+    return (f"(SELECT percentile_cont({p}) WITHIN GROUP (ORDER BY t.time_to_ack_s)"
+            " FROM alert_ack_times t WHERE t.patient_id = f.patient_id"
+            " AND $__timeFilter(t.started_at))")
+
+
+# Ack percentiles over the alerts that started in the range (exact, not a mean of daily ones).
+FATIGUE_BY_PATIENT = f"""SELECT f.patient_id AS "patient", sum(f.alerts_fired) AS "alerts",
+       sum(f.critical) AS "critical", sum(f.notifications_sent) AS "notifications",
+       sum(f.notifications_sent) / greatest(1.0, extract(epoch FROM
+         $__timeTo()::timestamptz - $__timeFrom()::timestamptz) / 86400) AS "per day",
+       {_ack_percentile(0.5)} AS "median time to ack",
+       {_ack_percentile(0.9)} AS "p90 time to ack",
+       sum(f.unacked) AS "never acknowledged", sum(f.snoozes) AS "snoozes",
+       sum(f.silences) AS "silences"
+  FROM alarm_fatigue_daily f
+ WHERE {_FATIGUE_DAYS}
+ GROUP BY f.patient_id
+ ORDER BY "notifications" DESC, 1"""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.notifier.tests.notifier_testkit import NOON, make_alert
+from vigil.notifier.acklink import AckLinks
 from vigil.notifier.dispatch import Notification
 from vigil.notifier.message import Formatter
 
@@ -41,3 +42,14 @@ def test_escalation_and_repeat_are_marked() -> None:
                     ).title == "ESCALATED WARNING p1: SpO2 low"
     assert f.render(Notification(NOON, "c", "repeat", "g", firing=(alert,))
                     ).title == "STILL FIRING WARNING p1: SpO2 low"
+
+
+def test_ack_link_is_added_per_alert_and_receiver_when_links_are_on() -> None:
+    links = AckLinks("s3cret-s3cret-s3cret", "https://vigil.example.org", ttl=3600)
+    note = Notification(NOON, "nurse", "firing", "g", firing=(make_alert("a1"),))
+    body = Formatter(links=links).render(note).body.splitlines()
+    assert body[-2:] == ["Ack id: a1",
+                         f"Ack: https://vigil.example.org/ack/{links.token('a1', 'nurse', NOON)}"]
+    own = Formatter(ack_hint="Tap to ack: {ack_url}", links=links).render(note).body
+    assert own.splitlines()[-1] == f"Tap to ack: {links.url('a1', 'nurse', NOON)}"
+    assert "/ack/" not in Formatter().render(note).body

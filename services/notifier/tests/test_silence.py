@@ -49,3 +49,30 @@ def test_invalid_silences_are_refused(matchers: dict[str, str], end: float, by: 
                                       comment: str) -> None:
     with pytest.raises(SilenceError):
         Silences().add(matchers, NOON, NOON + end, by, comment)
+
+
+def test_expire_is_idempotent_and_states_follow_the_clock() -> None:
+    s = Silences()
+    silence = s.add({"patient_id": "p1"}, NOON + 60, NOON + 120, "nurse-kim", "bed bath")
+    assert [silence.state(NOON + t) for t in (0, 60, 120)] == ["pending", "active", "expired"]
+    ended = s.expire(silence.id, NOON + 90)
+    assert (ended.ends_at, ended.expired_at, ended.state(NOON + 90)) == (NOON + 90, NOON + 90,
+                                                                         "expired")
+    assert s.expire(silence.id, NOON + 100) == ended  # a second expiry changes nothing
+    with pytest.raises(KeyError):
+        s.expire("nope", NOON)
+
+
+def test_ids_are_unique_across_processes_and_old_silences_are_forgotten() -> None:
+    first, second = Silences(), Silences()
+    a = first.add({"rule": "r"}, NOON, NOON + 60, "kim", "x")
+    b = second.add({"rule": "r"}, NOON, NOON + 60, "kim", "x")
+    assert a.id != b.id
+    first.put(b)
+    assert first.all(NOON) == sorted([a, b], key=lambda s: (s.created_at, s.id))
+    assert first.all(NOON + 60 + 86_401) == []
+
+
+def test_a_matcher_needs_a_name_and_a_value() -> None:
+    with pytest.raises(SilenceError, match="label name and a value"):
+        Silences().build({"patient_id": " "}, NOON, NOON + 60, "kim", "x")

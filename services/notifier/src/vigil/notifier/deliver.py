@@ -33,6 +33,11 @@ class Attempt:
     status: str
     error: str | None
     at: float
+    # The notification's group and timing state (see ``Notification``), for restarts.
+    group: str = ""
+    due_at: float | None = None
+    level: int = 0
+    escalation_start: float | None = None
 
 
 class Recorder(Protocol):
@@ -116,4 +121,5 @@ class Deliverer:
     def _record(self, note: Notification, ids: tuple[str, ...], attempt: int, status: str,
                 error: str | None) -> None:
         self._recorder.record(Attempt(ids, note.receiver, note.kind, attempt, status, error,
-                                      self._clock()))
+                                      self._clock(), note.group, note.at, note.level,
+                                      note.escalation_start))

@@ -10,8 +10,9 @@ alert resolved); while an alert stays firing and unacknowledged the group repeat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from vigil.core import logging
 from vigil.notifier.config import Config, Route
@@ -22,9 +23,16 @@ from vigil.notifier.silence import Silences
 log = logging.get(__name__)
 
 
+class UnknownAlertError(LookupError):
+    """An alert the notifier does not know (not firing, or never received)."""
+
+
 @dataclass(frozen=True)
 class Notification:
-    """One message to one receiver; ``kind`` is firing, repeat, escalation or resolved."""
+    """One message to one receiver; ``kind`` is firing, repeat, escalation or resolved.
+
+    ``level`` and ``escalation_start`` are the group's escalation state once this notification
+    is decided; they are logged with it so that a restart carries on where it stopped."""
 
     at: float
     receiver: str
@@ -33,6 +41,28 @@ class Notification:
     firing: tuple[Alert, ...] = ()
     resolved: tuple[Alert, ...] = ()
     level: int = 0
+    escalation_start: float | None = None
+
+
+@dataclass(frozen=True)
+class GroupTiming:
+    """A group's timing as the notification log last saw it (times are the dispatcher's)."""
+
+    last_page: float | None = None  # latest firing or repeat
+    last_flush: float | None = None  # latest firing, repeat or resolved: a group_interval tick
+    level: int = 0
+    escalation_start: float | None = None
+
+    @classmethod
+    def from_log(cls, rows: Iterable[tuple[str, float, int, float | None]]) -> GroupTiming:
+        """From a group's decided notifications ``(kind, due_at, level, escalation_start)``
+        in the order they were decided: the last one holds the escalation state."""
+        timing = cls()
+        for kind, due_at, level, escalation_start in rows:
+            page = due_at if kind in ("firing", "repeat") else timing.last_page
+            flush = due_at if kind != "escalation" else timing.last_flush
+            timing = cls(page, flush, level, escalation_start)
+        return timing
 
 
 @dataclass
@@ -111,6 +141,41 @@ class Dispatcher:
                     reached += 1
                 group.level = max(group.level, reached)
 
+    def restore_timing(self, key: str, timing: GroupTiming) -> None:
+        """After :meth:`restore`: put a group back on the clock it had before the restart, so
+        its next look, repeat and escalation step fall when they would have anyway."""
+        group = self._groups.get(key)
+        if group is None:
+            return
+        if timing.last_flush is not None:
+            # Looks happen every group_interval from the first one: keep that phase.
+            interval = group.route.group_interval
+            steps = max(0, math.ceil((self._clock() - timing.last_flush) / interval))
+            group.next_flush = timing.last_flush + steps * interval
+        if timing.last_page is not None:
+            group.last_notified = timing.last_page
+        group.escalation_start = timing.escalation_start
+        group.level = timing.level if timing.escalation_start is not None else 0
+
+    def group_keys(self) -> list[str]:
+        """Keys of the current aggregation groups."""
+        return list(self._groups)
+
+    def find(self, alert_id: str) -> Alert | None:
+        """The latest state of a known alert, or None."""
+        for group in self._groups.values():
+            if alert_id in group.entries:
+                return group.entries[alert_id].alert
+        return None
+
+    def acked_by(self, alert_id: str) -> str | None:
+        """Who acknowledged a known alert, or None."""
+        for group in self._groups.values():
+            entry = group.entries.get(alert_id)
+            if entry is not None and entry.acked_by is not None:
+                return entry.acked_by
+        return None
+
     def ack(self, alert_id: str, by: str) -> bool:
         """Acknowledge an alert: no more repeats or escalation for it. False if unknown."""
         entries = [g.entries[alert_id] for g in self._groups.values() if alert_id in g.entries]
@@ -160,7 +225,8 @@ class Dispatcher:
         if unacked and group.escalation_start is None and out:
             group.escalation_start = now
         group.next_flush = now + group.route.group_interval
-        return out
+        return [replace(n, level=group.level, escalation_start=group.escalation_start)
+                for n in out]
 
     def _page(self, group: _Group, now: float, kind: str, entries: list[_Entry]
               ) -> list[Notification]:
@@ -203,5 +269,6 @@ class Dispatcher:
             log.info("escalated", group=group.key, level=group.level, receiver=step.receiver,
                      alert_ids=[e.alert.alert_id for e in unacked])
             out.append(Notification(now, step.receiver, "escalation", group.key,
-                                    firing=tuple(e.alert for e in unacked), level=group.level))
+                                    firing=tuple(e.alert for e in unacked), level=group.level,
+                                    escalation_start=start))
         return out

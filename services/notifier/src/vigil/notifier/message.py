@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from vigil.notifier.acklink import AckLinks
 from vigil.notifier.dispatch import Notification
 from vigil.notifier.model import Alert, Severity
 
@@ -27,11 +28,13 @@ class Message:
 
 @dataclass(frozen=True)
 class Formatter:
-    """Renders notifications; ``grafana_url`` adds a dashboard link when set."""
+    """Renders notifications; ``grafana_url`` adds a dashboard link when set, ``links`` a
+    signed ack link per alert (``{ack_url}`` in ``ack_hint``, else a line of its own)."""
 
     grafana_url: str = ""
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     ack_hint: str = "Ack id: {alert_id}"
+    links: AckLinks | None = None
 
     def render(self, note: Notification) -> Message:
         """One message for one notification, worst alert first."""
@@ -41,11 +44,11 @@ class Formatter:
         head = "RESOLVED" if resolved else worst.severity.name
         more = f" (+{len(alerts) - 1} more)" if len(alerts) > 1 else ""
         title = f"{_PREFIX[note.kind]}{head} {worst.patient_id}: {worst.summary or worst.rule}"
-        blocks = [self._block(a, note.at, resolved) for a in alerts]
+        blocks = [self._block(a, note.at, resolved, note.receiver) for a in alerts]
         return Message(title=title + more, body="\n\n".join(blocks),
                        notify_type=self._type(worst.severity, resolved))
 
-    def _block(self, alert: Alert, now: float, resolved: bool) -> str:
+    def _block(self, alert: Alert, now: float, resolved: bool, receiver: str) -> str:
         reading = f"{alert.metric} {alert.value:g} {alert.unit}".rstrip()
         if alert.trend_per_min:
             way = "rising" if alert.trend_per_min > 0 else "falling"
@@ -58,7 +61,10 @@ class Formatter:
             link = self.grafana_url.rstrip("/") + DASHBOARD_PATH + quote(alert.patient_id)
             lines.append(link)
         if not resolved:
-            lines.append(self.ack_hint.format(alert_id=alert.alert_id))
+            url = self.links.url(alert.alert_id, receiver, now) if self.links else ""
+            lines.append(self.ack_hint.format(alert_id=alert.alert_id, ack_url=url))
+            if url and "{ack_url}" not in self.ack_hint:
+                lines.append(f"Ack: {url}")
         return "\n".join(lines)
 
     def _since(self, started: float, now: float) -> str:

@@ -68,7 +68,10 @@ def _transition(kind: TransitionKind, rule: Rule, patient_id: str, st: AlertStat
     value = s.value if s else None
     shown = "unknown" if value is None else f"{value:.4g}"
     verb = {"firing": "fired", "escalated": "escalated to", "resolved": "resolved"}[kind]
-    summary = f"{rule.name} {verb} {st.severity}: {out.metric or 'value'} {shown}"
+    # What a carer reads first on the pager: the rule's own description when it has one
+    # (severity, value and trend are in their own fields and in the message).
+    summary = rule.description or f"{rule.name} {verb} {st.severity}: {out.metric or 'value'} " \
+        f"{shown}"
     return Transition(
         kind, rule.name, rule.version, patient_id, st.alert_id, st.severity, st.started_ms,
         at_ms, out.metric, value, s.time_ms if s else at_ms, s.device_id if s else "",
