@@ -242,18 +242,42 @@ def test_disabled_services_render_nothing(helm: Path) -> None:
 def test_all_services_follow_the_same_pattern(helm: Path) -> None:
     docs = render(helm, "all-services-values.yaml")
     for name in SERVICES:
-        kind = {"notifier": "Deployment", "cache": "Deployment"}.get(name, "StatefulSet")
+        kind = {"cache": "Deployment"}.get(name, "StatefulSet")
         w = one(docs, kind, f"rel-vigil-{name}")
         (c,) = w["spec"]["template"]["spec"]["containers"]
         assert c["image"] == f"ghcr.io/vigil-health/vigil-{name}:0.1.0"
         assert "VIGIL_" + name.upper() + "_CLIENT_ID" in env_of(c)
         one(docs, "Service", f"rel-vigil-{name}")
         one(docs, "NetworkPolicy", f"rel-vigil-{name}")
-    notifier = one(docs, "Deployment", "rel-vigil-notifier")["spec"]["template"]["spec"]
+    notifier = one(docs, "StatefulSet", "rel-vigil-notifier")["spec"]["template"]["spec"]
     sources = next(v for v in notifier["volumes"] if v["name"] == "secrets")["projected"]["sources"]
     assert {"secret": {"name": "vigil-notifier-apprise"}} in sources
     secret = one(docs, "Secret", "rel-vigil-secrets")["stringData"]
     assert secret["VIGIL_REDIS_URL"] == "redis://rel-vigil-redis:6379/0"
+
+
+def test_notifier_is_a_singleton_and_exposes_only_ack_links(helm: Path) -> None:
+    values = str(CHART / "ci" / "all-services-values.yaml")
+    sts = one(render(helm, "all-services-values.yaml"), "StatefulSet", "rel-vigil-notifier")
+    assert sts["spec"]["replicas"] == 1
+    for extra in ("notifier.replicaCount=2", "notifier.autoscaling.enabled=true"):
+        out = run(helm, "template", "rel", "-f", values, "--set", extra)
+        assert out.returncode != 0
+        assert "notifier is a singleton" in out.stderr
+    docs = render(helm, "all-services-values.yaml", "notifier.ingress.enabled=true",
+                  "notifier.ingress.host=vigil.example.org", "notifier.ingress.tlsSecret=vigil-tls",
+                  "notifier.ingress.from[0].namespaceSelector.matchLabels.team=edge")
+    ing = one(docs, "Ingress", "rel-vigil-notifier-ack")["spec"]
+    assert ing["tls"] == [{"hosts": ["vigil.example.org"], "secretName": "vigil-tls"}]
+    (rule,) = ing["rules"]
+    assert rule["host"] == "vigil.example.org"
+    assert [(p["path"], p["pathType"], p["backend"]["service"]) for p in rule["http"]["paths"]] \
+        == [("/ack/", "Prefix", {"name": "rel-vigil-notifier", "port": {"name": "http"}})]
+    peers = one(docs, "NetworkPolicy", "rel-vigil-notifier")["spec"]["ingress"][0]["from"]
+    assert {"namespaceSelector": {"matchLabels": {"team": "edge"}}} in peers
+    out = run(helm, "template", "rel", "-f", values, "--set", "notifier.ingress.enabled=true")
+    assert out.returncode != 0
+    assert "notifier.ingress.host is required" in out.stderr
 
 
 def test_rules_replicas_own_shards_by_ordinal(helm: Path) -> None:

@@ -16,6 +16,7 @@ Usage: {{ include "vigil.service" (dict "root" $ "name" "ingest") }}
 {{- if and $v.mosquitto.enabled $v.mosquitto.auth.existingSecret (not $v.secrets.mqttUrl) (not $v.secrets.existingSecret) (not $svc.mqttUrlSecret) }}
 {{- fail (printf "%s.mqttUrlSecret is required: the broker wants a password and the chart's URL has none" $name) }}
 {{- end }}
+{{- if and $svc.singleton (or (gt (int $svc.replicaCount) 1) $svc.autoscaling.enabled) }}{{ fail (printf "%s is a singleton (its state lives in one process): replicaCount must be 1 and autoscaling off" $name) }}{{ end }}
 {{- if and $svc.sharded $svc.autoscaling.enabled }}{{ fail (printf "%s is sharded by replica count: autoscaling must stay off" $name) }}{{ end }}
 {{- if $svc.files }}
 apiVersion: v1

@@ -1,7 +1,7 @@
 """`vigil notifier …`: silences, snoozes and acknowledgements through the notifier's HTTP API.
 
-The notifier is found at ``--url``, else ``$VIGIL_NOTIFIER_URL``, else the local stack's
-notifier (``http://127.0.0.1:18083``).
+The notifier is found at ``--url``, else ``$VIGIL_NOTIFIER_URL``, else the running local
+stack's notifier (as `vigil up` saved it; ``http://127.0.0.1:18083`` when none).
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-DEFAULT_URL = "http://127.0.0.1:18083"
+from vigil.cli.stack import LocalStack, state_dir
+
+DEFAULT_URL = LocalStack(state_dir()).saved_env().get("VIGIL_NOTIFIER_URL",
+                                                      "http://127.0.0.1:18083")
 _DURATION = re.compile(r"^\d+(?:\.\d+)?(ms|s|m|h|d)$")
 _LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

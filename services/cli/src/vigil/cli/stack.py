@@ -61,11 +61,14 @@ class LocalStack:
     @staticmethod
     def env(ports: dict[str, int]) -> dict[str, str]:
         """The configuration contract's variables pointing at this stack."""
-        return {
+        env = {
             "VIGIL_MQTT_URL": f"mqtt://127.0.0.1:{ports['mqtt']}",
             "VIGIL_DATABASE_URL": f"postgresql://vigil:vigil@127.0.0.1:{ports['postgres']}/vigil",
             "VIGIL_REDIS_URL": f"redis://127.0.0.1:{ports['redis']}/0",
         }
+        if "notifier" in ports:  # for `vigil notifier …` (the CLI reads VIGIL_NOTIFIER_URL)
+            env["VIGIL_NOTIFIER_URL"] = f"http://127.0.0.1:{ports['notifier']}"
+        return env
 
     def servers(self, ports: dict[str, int]) -> list[Server]:
         """Broker, database and cache server."""
