@@ -208,3 +208,19 @@ def test_a_higher_severity_pages_again_even_when_acked(clock: FakeClock, silence
     assert drive(d, clock, 6 * MIN) == []
     d.receive(make_alert("a1", severity="critical"))
     assert drive(d, clock, 12 * MIN) == [(30 + 10 * MIN, "nurse", "firing", ["a1"])]
+
+
+def test_a_rise_to_critical_moves_to_the_critical_route_without_a_duplicate_page(
+        clock: FakeClock, silences: Silences, ward: config.Config) -> None:
+    d = Dispatcher(ward, silences, clock)
+    d.receive(make_alert("a1", severity="warning"))  # no child matches: the root route
+    assert drive(d, clock, 60) == [(30, "ward-nurse", "firing", ["a1"])]
+    d.ack("a1", by="nurse-kim")
+    d.receive(make_alert("a1", severity="critical"))  # urgent: the critical route, at once
+    assert drive(d, clock, 340) == [
+        (60, "ward-nurse", "firing", ["a1"]),  # not acked on this route: it pages
+        (90, "audit", "firing", ["a1"]),
+    ]  # and the root group's look at 330 s does not page the same nurse for the rise again
+    d.receive(make_alert("a1", severity="critical", firing=False))
+    assert drive(d, clock, 1000) == [  # each person paged hears of the resolve once
+        (360, "ward-nurse", "resolved", ["a1"]), (390, "audit", "resolved", ["a1"])]

@@ -100,19 +100,40 @@ class Dispatcher:
         self._groups: dict[str, _Group] = {}
 
     def receive(self, alert: Alert) -> None:
-        """Take a firing or resolved alert event; repeats of a known episode only update it."""
+        """Take a firing or resolved alert event; repeats of a known episode only update it.
+
+        A known alert whose severity rises is routed again: routes it now matches and did not
+        before (e.g. ``severity: critical``) get it as a new entry, un-acknowledged, so an
+        urgent escalation reaches the critical route's receivers at that route's pace. Groups
+        that already hold it and page the same receiver do not page the rise a second time.
+        """
         known = [g for g in self._groups.values() if alert.alert_id in g.entries]
+        rose = False
         for group in known:
-            group.entries[alert.alert_id].alert = alert
-        if known or not alert.firing or self._config.route is None:
+            entry = group.entries[alert.alert_id]
+            rose = rose or alert.severity > entry.alert.severity
+            entry.alert = alert
+        if not alert.firing or self._config.route is None or (known and not rose):
             return
         now = self._clock()
+        held = {g.key for g in known}
+        added: list[_Group] = []
         for matched in route_alert(self._config.route, alert, now, self._config.timezone):
             values = ",".join(f"{name}={alert.label(name)}" for name in matched.group_by)
             key = f"{matched.path}{{{values}}}"
+            if key in held:
+                continue
             if key not in self._groups:
                 self._groups[key] = _Group(key, matched, now + matched.group_wait)
             self._groups[key].entries[alert.alert_id] = _Entry(alert)
+            added.append(self._groups[key])
+        if known and added:
+            receivers = {g.route.receiver for g in added}
+            for group in known:
+                if group.route.receiver in receivers:
+                    group.last_sent[alert.alert_id] = alert.severity
+            log.info("alert_rerouted", alert_id=alert.alert_id, severity=alert.severity.name,
+                     routes=[g.route.path for g in added])
 
     def restore(self, alert: Alert, acked_by: str | None, paged: Mapping[str, float]) -> None:
         """Rebuild one firing alert after a restart. ``paged`` maps each receiver already
@@ -247,6 +268,10 @@ class Dispatcher:
             for receiver in sorted(entry.paged):
                 by_receiver.setdefault(receiver, []).append(entry.alert)
             del group.entries[alert_id]
+            # An alert held by several groups (re-routed on a rise) tells each person once.
+            for other in self._groups.values():
+                if alert_id in other.entries:
+                    other.entries[alert_id].paged -= entry.paged
         return [Notification(now, receiver, "resolved", group.key, resolved=tuple(alerts))
                 for receiver, alerts in by_receiver.items()]
 
