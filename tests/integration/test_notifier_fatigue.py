@@ -3,6 +3,7 @@ PostgreSQL database, and the Prometheus metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -187,3 +188,29 @@ async def test_platform_dashboard_fatigue_panels(conn: asyncpg.Connection) -> No
         ("pa", 5, 1, 5, 2.5, 360.0, 1020.0, 1, 1, 0),
         ("pb", 1, 1, 1, 0.5, None, None, 1, 0, 1),
         ("pc", 1, 0, 0, 0.0, None, None, 1, 0, 0)]
+
+
+async def test_cli_prints_the_days_of_the_view(conn: asyncpg.Connection,
+                                               fresh_database_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from vigil.cli.main import app
+
+    env = {"VIGIL_DATABASE_URL": fresh_database_url, "COLUMNS": "200"}
+
+    async def vigil(*args: str) -> Any:  # the CLI runs its own event loop: not in this one
+        return await asyncio.to_thread(CliRunner().invoke, app, ["notifier", *args], env=env)
+
+    def days(output: str) -> list[str]:
+        lines = [" ".join(line.replace("│", " ").split()) for line in output.splitlines()]
+        return [line for line in lines if line.startswith("2025-")]
+
+    result = await vigil("fatigue", "--since", "2025-03-03", "--days", "1")
+    assert result.exit_code == 0, result.output
+    assert days(result.output) == ["2025-03-03 pa 4 1 4 600 1080 1 1 0",
+                                   "2025-03-03 pb 1 1 1 - - 1 0 1"]
+    result = await vigil("fatigue", "--since", "2025-03-04", "--patient", "pc")
+    assert days(result.output) == ["2025-03-04 pc 1 0 0 - - 1 0 0"]
+    bad = await vigil("fatigue", "--since", "March")
+    assert bad.exit_code == 2
+    assert "expected an ISO date, got 'March'" in " ".join(bad.output.split())

@@ -190,3 +190,59 @@ def snooze(
     console.print(f"snoozed until {made['ends_at']} (silence {made['id']})", highlight=False)
     if "note" in made:
         console.print(f"[yellow]{made['note']}", highlight=False)
+
+
+@app.command("fatigue")
+def fatigue(
+    since: Annotated[str | None, typer.Option(
+        "--since", help="First day (ISO date, e.g. 2026-11-01); default: --days ago")] = None,
+    days: Annotated[int, typer.Option("--days", min=1, max=366,
+                                      help="How many days")] = 7,
+    patient: Annotated[str | None, typer.Option("--patient", help="One patient only")] = None,
+) -> None:
+    """Alarm-fatigue figures per patient and local day (the alarm_fatigue_daily view)."""
+    import asyncio
+    from datetime import timedelta
+
+    from vigil.cli import settings as cli_settings
+    from vigil.core.db import connect
+    from vigil.notifier.fatigue import daily
+
+    try:
+        start = (datetime.fromisoformat(since) if since else
+                 datetime.now(UTC) - timedelta(days=days))
+    except ValueError:
+        raise typer.BadParameter(f"expected an ISO date, got {since!r}",
+                                 param_hint="--since") from None
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+
+    async def rows() -> list[dict[str, Any]]:
+        conn = await connect(cli_settings.load())
+        try:
+            # A patient's local day may start up to 14 h either side of UTC midnight.
+            found = await daily(conn, start - timedelta(hours=14),
+                                start + timedelta(days=days, hours=14))
+        finally:
+            await conn.close()
+        end = (start + timedelta(days=days)).date()
+        return [r for r in found if start.date() <= r["day"] < end
+                and (patient is None or r["patient_id"] == patient)]
+
+    found = asyncio.run(rows())
+    if not found:
+        console.print("no alerts in that period", highlight=False)
+        return
+    table = Table("day", "patient", "alerts", "critical", "messages", "ack p50 s", "ack p90 s",
+                  "unacked", "snoozes", "silences",
+                  title=f"alarm fatigue, {start.date()} + {days} day(s)")
+
+    def secs(v: float | None) -> str:
+        return "-" if v is None else f"{v:.0f}"
+
+    for r in found:
+        table.add_row(str(r["day"]), r["patient_id"], str(r["alerts_fired"]), str(r["critical"]),
+                      str(r["notifications_sent"]), secs(r["median_time_to_ack_s"]),
+                      secs(r["p90_time_to_ack_s"]), str(r["unacked"]), str(r["snoozes"]),
+                      str(r["silences"]))
+    console.print(table)
