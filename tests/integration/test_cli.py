@@ -150,6 +150,14 @@ def test_unreachable_database_is_one_clear_line(vigil: Vigil) -> None:
     assert done.returncode == 1, out
     assert "cannot reach the database" in out
     assert "Traceback" not in out
+    assert "vigil:vigil" not in out  # never the password
+    for args in (("rules", "list", "--patient", "p-001"), ("notifier", "fatigue"),
+                 ("rules", "backtest", "--rule", "glucose-low", "--patient", "p-001",
+                  "--from", "2026-11-01", "--to", "2026-11-02")):
+        done = vigil(*args, env={"VIGIL_DATABASE_URL": closed})
+        out = f"{done.stdout} {done.stderr}"
+        assert (done.returncode, "Traceback" in out) == (1, False), out
+        assert "cannot reach the database at 127.0.0.1:" in " ".join(out.split())
     done = vigil("migrate", env={"VIGIL_DATABASE_URL": closed})
     assert done.returncode == 1
     assert "migration failed" in f"{done.stdout} {done.stderr}"

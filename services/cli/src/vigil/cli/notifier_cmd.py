@@ -195,41 +195,37 @@ def snooze(
 @app.command("fatigue")
 def fatigue(
     since: Annotated[str | None, typer.Option(
-        "--since", help="First day (ISO date, e.g. 2026-11-01); default: --days ago")] = None,
+        "--since", help="First day (ISO date, e.g. 2026-11-01); default: the last --days days,"
+                        " today included")] = None,
     days: Annotated[int, typer.Option("--days", min=1, max=366,
                                       help="How many days")] = 7,
     patient: Annotated[str | None, typer.Option("--patient", help="One patient only")] = None,
 ) -> None:
     """Alarm-fatigue figures per patient and local day (the alarm_fatigue_daily view)."""
-    import asyncio
     from datetime import timedelta
 
     from vigil.cli import settings as cli_settings
-    from vigil.core.db import connect
     from vigil.notifier.fatigue import daily
 
     try:
-        start = (datetime.fromisoformat(since) if since else
-                 datetime.now(UTC) - timedelta(days=days))
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        start = (datetime.fromisoformat(since) if since else  # default: the last N days
+                 today - timedelta(days=days - 1))
     except ValueError:
         raise typer.BadParameter(f"expected an ISO date, got {since!r}",
                                  param_hint="--since") from None
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
 
-    async def rows() -> list[dict[str, Any]]:
-        conn = await connect(cli_settings.load())
-        try:
-            # A patient's local day may start up to 14 h either side of UTC midnight.
-            found = await daily(conn, start - timedelta(hours=14),
-                                start + timedelta(days=days, hours=14))
-        finally:
-            await conn.close()
+    async def rows(conn: Any) -> list[dict[str, Any]]:
+        # A patient's local day may start up to 14 h either side of UTC midnight.
+        found = await daily(conn, start - timedelta(hours=14),
+                            start + timedelta(days=days, hours=14))
         end = (start + timedelta(days=days)).date()
         return [r for r in found if start.date() <= r["day"] < end
                 and (patient is None or r["patient_id"] == patient)]
 
-    found = asyncio.run(rows())
+    found = cli_settings.with_db(rows)
     if not found:
         console.print("no alerts in that period", highlight=False)
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Annotated, Any
 
@@ -12,7 +11,6 @@ from rich.console import Console
 from rich.table import Table
 
 from vigil.cli import settings as cli_settings
-from vigil.core.db import connect
 from vigil.core.topics import TopicError, check_id
 
 patient_app = typer.Typer(help="Register and list patients.", no_args_is_help=True)
@@ -30,18 +28,7 @@ def _id(kind: str, value: str) -> str:
 
 
 def _run(query: Any) -> Any:
-    async def go() -> Any:
-        conn = await connect(cli_settings.load())
-        try:
-            return await query(conn)
-        finally:
-            await conn.close()
-
-    try:
-        return asyncio.run(go())
-    except (OSError, asyncpg.PostgresConnectionError) as exc:
-        console.print(f"[red]cannot reach the database ({exc}); is the stack up? `vigil up`")
-        raise typer.Exit(1) from None
+    return cli_settings.with_db(query)
 
 
 @patient_app.command("add")

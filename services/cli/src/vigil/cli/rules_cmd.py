@@ -76,16 +76,14 @@ def _describe(rule: Any) -> tuple[str, str, str]:
     return (sig(rule.signal), ", ".join(f"{lv.severity}: {cmp(lv)}" for lv in rule.levels), "")
 
 
-async def _overrides(patient: str) -> list[Any]:
+def _overrides(patient: str) -> list[Any]:
     from vigil.cli import settings as cli_settings
-    from vigil.core.db import connect
     from vigil.rules import store
 
-    conn = await connect(cli_settings.load())
-    try:
+    async def query(conn: Any) -> list[Any]:
         return [o for o in await store.overrides(conn) if o.patient_id == patient]
-    finally:
-        await conn.close()
+
+    return cli_settings.with_db(query)
 
 
 @app.command("list")
@@ -98,7 +96,7 @@ def list_rules(
     from vigil.rules.ruleset import RuleSet
 
     rules = _rules(rules_file)
-    overrides = asyncio.run(_overrides(patient))
+    overrides = _overrides(patient)
     ruleset = RuleSet(rules, overrides)
     own = {o.rule: o for o in overrides}
     table = Table("rule", "source", "signal", "levels", "for", "hysteresis", "version",
@@ -116,19 +114,16 @@ def list_rules(
     console.print(table)
 
 
-async def _history(patient: str, metrics: list[str], start: datetime,
-                   end: datetime) -> list[Any]:
+def _history(patient: str, metrics: list[str], start: datetime, end: datetime) -> list[Any]:
     from vigil.cli import settings as cli_settings
-    from vigil.core.db import connect
 
-    conn = await connect(cli_settings.load())
-    try:
+    async def query(conn: Any) -> list[Any]:
         return list(await conn.fetch(
             "SELECT time, metric, value, device_id FROM readings WHERE patient_id = $1"
             " AND metric = ANY($2::text[]) AND time >= $3 AND time <= $4 ORDER BY time",
             patient, metrics, start, end))
-    finally:
-        await conn.close()
+
+    return cli_settings.with_db(query)
 
 
 @app.command("backtest")
@@ -151,7 +146,7 @@ def backtest(
     if t1 <= t0:
         raise typer.BadParameter("must be after --from", param_hint="--to")
     rules = _rules(rules_file)
-    own = asyncio.run(_overrides(patient)) if overrides else []
+    own = _overrides(patient) if overrides else []
     ruleset = RuleSet(rules, own)
     chosen = next((r for r in ruleset.effective_rules(patient) if r.name == rule), None)
     if chosen is None:
@@ -162,8 +157,7 @@ def backtest(
         console.print("[yellow]stale-data rules depend on arrival times; not backtested")
         raise typer.Exit(1)
     warmup = max(lookback_s(s) for s in chosen.signals()) + chosen.for_
-    rows = asyncio.run(_history(patient, sorted(chosen.metrics()),
-                                t0 - timedelta(seconds=warmup), t1))
+    rows = _history(patient, sorted(chosen.metrics()), t0 - timedelta(seconds=warmup), t1)
     engine = Engine(RuleSet([chosen]), max_future_skew_s=10**9)
     table = Table("time", "event", "severity", "value", "alert id", "summary",
                   title=f"backtest {rule} for {patient}, {t0.isoformat()} .. {t1.isoformat()}")
