@@ -82,7 +82,7 @@ def test_urgent_low_reading_reaches_the_webhook_and_its_ack_link_acks(stack, tmp
         assert body["type"] == "failure"
         lines = body["message"].splitlines()
         assert lines[0] == f"CRITICAL · patient {patient}"
-        assert lines[1] == "Hypoglycaemia (urgent below 54 mg/dL): glucose 48 mg/dL"
+        assert lines[1:3] == ["glucose 48 mg/dL", "Hypoglycaemia (urgent below 54 mg/dL)"]
         alert_id = stack.fetch("SELECT alert_id FROM alerts")[0][0]
         assert f"Ack id: {alert_id}" in lines
         link = next(line.removeprefix("Ack: ") for line in lines if line.startswith("Ack: "))

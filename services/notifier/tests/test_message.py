@@ -53,3 +53,16 @@ def test_ack_link_is_added_per_alert_and_receiver_when_links_are_on() -> None:
     own = Formatter(ack_hint="Tap to ack: {ack_url}", links=links).render(note).body
     assert own.splitlines()[-1] == f"Tap to ack: {links.url('a1', 'nurse', NOON)}"
     assert "/ack/" not in Formatter().render(note).body
+
+
+def test_a_long_description_goes_under_the_value() -> None:
+    from services.notifier.tests.notifier_testkit import NOON, make_alert
+    from vigil.notifier.dispatch import Notification
+    from vigil.notifier.message import Formatter
+
+    alert = make_alert("a9", severity="critical", metric="glucose", value=52.0, unit="mg/dL",
+                       summary="Hypoglycaemia (level 1 below 70, level 2 below 54 mg/dL)")
+    text = Formatter().render(Notification(NOON, "desk", "firing", "g", firing=(alert,))).body
+    assert text.splitlines()[:3] == [
+        "CRITICAL · patient p1", "glucose 52 mg/dL",
+        "Hypoglycaemia (level 1 below 70, level 2 below 54 mg/dL)"]

@@ -9,7 +9,7 @@ from vigil.cli import bench, notifier_cmd, registry_cmd, rules_cmd, sim, stack_c
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Vigil: vital signs over MQTT into TimescaleDB, alerts and Grafana.")
 for command in (stack_cmd.up, stack_cmd.down, stack_cmd.status, stack_cmd.env,
-                stack_cmd.migrate):
+                stack_cmd.migrate, stack_cmd.pages):
     app.command()(command)
 app.add_typer(registry_cmd.patient_app, name="patient")
 app.add_typer(registry_cmd.device_app, name="device")

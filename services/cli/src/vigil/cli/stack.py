@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from vigil.cli.servers import Mosquitto, Postgres, Redis, Server, free_port
 
 # Preferred local ports: off the well-known ones so a system broker or database keeps its own.
 PREFERRED = {"mqtt": 18830, "postgres": 15432, "redis": 16379, "ingest": 18081,
-             "rules": 18082, "notifier": 18083, "cache": 18084}
+             "rules": 18082, "notifier": 18083, "cache": 18084, "pager": 18085}
 # Services started when their package is installed; (module, health-port key).
 SERVICES = [("ingest", "vigil.ingest"), ("rules", "vigil.rules"),
             ("notifier", "vigil.notifier"), ("cache", "vigil.cache")]
@@ -90,8 +91,36 @@ class LocalStack:
                    f"VIGIL_{name.upper()}_CLIENT_ID": f"{name}-local-0",
                    # One replica of each: plain subscriptions survive a broker restart.
                    "VIGIL_INGEST_SHARED_SUBSCRIPTION": "false"}
+            if name == "notifier":
+                env.update(self.notifier_env(ports))
             out.append(ServiceProcess(name, self.home / "services", module, env, ports[name]))
         return out
+
+    @property
+    def pages_file(self) -> Path:
+        """Where the local pager inbox keeps the pages (`vigil pages` reads it)."""
+        return self.home / "pages.jsonl"
+
+    def pager(self, ports: dict[str, int]) -> ServiceProcess:
+        """The local pager inbox the demo routing pages (vigil.cli.pager)."""
+        return ServiceProcess("pager", self.home / "services", "vigil.cli.pager", {},
+                              ports["pager"], args=("--port", str(ports["pager"]),
+                                                    "--out", str(self.pages_file)))
+
+    def notifier_env(self, ports: dict[str, int]) -> dict[str, str]:
+        """The demo on-call setup: a routing file paging the pager inbox, signed ack links."""
+        from vigil.cli.pager import routing
+
+        self.home.mkdir(parents=True, exist_ok=True)
+        path = self.home / "notifier-routing.yaml"
+        path.write_text(routing(ports["pager"]))
+        key = self.home / "notifier-ack-secret"
+        if not key.exists():
+            key.write_text(secrets.token_hex(32))
+            key.chmod(0o600)
+        return {"VIGIL_NOTIFIER_ROUTING_FILE": str(path),
+                "VIGIL_NOTIFIER_ACK_SECRET": key.read_text().strip(),
+                "VIGIL_NOTIFIER_PUBLIC_URL": f"http://127.0.0.1:{ports['notifier']}"}
 
     def simulators(self, ports: dict[str, int], speed: float, backfill: str) -> ServiceProcess:
         """The simulator process (every demo device)."""
@@ -103,5 +132,5 @@ class LocalStack:
     def all_processes(self) -> list[Server]:
         """Every process the stack may have started, in start order."""
         ports = self.ports()
-        return [*self.servers(ports), *self.services(ports),
+        return [*self.servers(ports), self.pager(ports), *self.services(ports),
                 self.simulators(ports, 1.0, "0s")]

@@ -59,7 +59,7 @@ def up(
         for name in applied:
             console.print(f"migrated {name}")
         console.print(f"registered {seeded} demo devices")
-        for svc in stack.services(ports):
+        for svc in [stack.pager(ports), *stack.services(ports)]:
             with console.status(f"starting {svc.name}"):
                 svc.start()
         if sim:
@@ -69,6 +69,7 @@ def up(
         raise typer.Exit(1) from None
     status()
     console.print(f'\nPoint a shell at it: [bold]eval "$(vigil env)"[/]   state: {stack.home}')
+    console.print("Pages the demo on-call setup sent: [bold]vigil pages[/] (--follow to watch)")
 
 
 def _install_missing() -> None:
@@ -154,3 +155,38 @@ def migrate() -> None:
         console.print(f"applied {name}")
     console.print(f"schema up to date ({len(applied)} applied, "
                   f"{time.monotonic() - started:.2f}s)")
+
+
+def pages(
+    last: Annotated[int, typer.Option("--last", "-n", min=1, help="How many pages")] = 20,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new pages")
+                      ] = False,
+) -> None:
+    """The pages the local stack's notifier sent to its pager inbox (newest last)."""
+    from datetime import UTC, datetime
+
+    from vigil.cli.pager import read
+
+    path = LocalStack(state_dir()).pages_file
+    seen = 0
+
+    def show(batch: list[dict[str, object]]) -> None:
+        for p in batch:
+            at = datetime.fromtimestamp(float(p.get("received_at", 0)), UTC)  # type: ignore[arg-type]
+            console.print(f"[bold]{at:%H:%M:%S}[/] → {p.get('receiver', '?')}: "
+                          f"[bold]{p.get('title', '')}[/]", highlight=False)
+            for line in str(p.get("message", "")).splitlines():
+                console.print(f"    {line}", highlight=False, soft_wrap=True)
+
+    found = read(path, last)
+    if not found and not follow:
+        console.print(f"no pages yet in {path} (the demo pages after group_wait, 30 s; "
+                      "critical alerts at once)", highlight=False)
+    show(found)
+    seen = len(path.read_text().splitlines()) if path.exists() else 0
+    while follow:
+        time.sleep(1)
+        lines = path.read_text().splitlines() if path.exists() else []
+        if len(lines) > seen:
+            show(read(path, len(lines) - seen))
+            seen = len(lines)

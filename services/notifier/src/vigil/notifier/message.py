@@ -13,6 +13,7 @@ from vigil.notifier.model import Alert, Severity
 
 # The Grafana dashboard that shows one patient's vitals (infra/grafana/dashboards).
 DASHBOARD_PATH = "/d/vigil-patient-vitals?var-patient="
+_SHORT = 32  # characters of a summary kept on the value's line
 _PREFIX = {"firing": "", "repeat": "STILL FIRING ", "escalation": "ESCALATED ",
            "resolved": ""}
 
@@ -54,8 +55,11 @@ class Formatter:
             way = "rising" if alert.trend_per_min > 0 else "falling"
             reading += f", {way} {abs(alert.trend_per_min):g} {alert.unit}/min".rstrip()
         state = "resolved" if resolved else alert.severity.name.lower()
-        lines = [f"{state.upper()} · patient {alert.patient_id}",
-                 f"{alert.summary or alert.rule}: {reading}",
+        what = alert.summary or alert.rule
+        # A short name reads well before the value ("SpO2 low: spo2 84 %"); a rule's longer
+        # description goes on its own line under the value.
+        head = [f"{what}: {reading}"] if len(what) <= _SHORT else [reading, what]
+        lines = [f"{state.upper()} · patient {alert.patient_id}", *head,
                  f"since {self._since(alert.started_at, now)}"]
         if self.grafana_url:
             link = self.grafana_url.rstrip("/") + DASHBOARD_PATH + quote(alert.patient_id)
