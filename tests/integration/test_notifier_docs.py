@@ -28,7 +28,8 @@ def test_the_routing_example_loads_and_its_urls_are_valid() -> None:
     parsed = config.parse(yaml.safe_load(blocks[0]), source="README.md", lookup=secrets.get)
     assert parsed.route is not None
     assert [r.path for r in parsed.route.routes] == [
-        "route.routes[0](audit)", "route.routes[1](critical)", "route.routes[2](night)"]
+        "route.routes[0](audit)", "route.routes[1](critical)", "route.routes[2](night)",
+        "route.routes[3](weekend)"]
     assert parsed.receivers["charge-nurse"].urls[0].endswith("?token=t0ken")
     assert set(channel.build(parsed.receivers)) == {"ward-nurse", "charge-nurse", "doctor",
                                                      "audit"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from services.notifier.tests.notifier_testkit import NOON, make_alert
 from vigil.notifier import config
 from vigil.notifier.routing import route
@@ -51,3 +53,46 @@ def test_rule_and_patient_matchers() -> None:
     miss = route(cfg.route, make_alert(patient="p8"), NOON, cfg.timezone)
     assert [r.receiver for r in hit] == ["s"]
     assert [r.receiver for r in miss] == ["r"]
+
+
+def test_on_call_rota_by_weekday_and_night() -> None:
+    # NOON is Thursday 15 January 2026, 12:00 in London (UTC in winter).
+    cfg = config.parse({
+        "timezone": "Europe/London",
+        "receivers": {"ward": ["json://w"], "weekend": ["json://e"], "night": ["json://n"]},
+        "route": {"receiver": "ward", "routes": [
+            {"name": "friday-night", "match": {"days": ["fri"], "time": "22:00-07:00"},
+             "receiver": "night"},  # first: the first matching child wins
+            {"name": "weekend", "match": {"days": "sat-sun"}, "receiver": "weekend"},
+        ]},
+    })
+    assert cfg.route is not None
+
+    def at(hours_after_noon: float) -> list[str]:
+        found = route(cfg.route, make_alert(), NOON + hours_after_noon * HOUR, cfg.timezone)
+        return [r.receiver for r in found]
+
+    assert at(0) == ["ward"]  # Thursday noon
+    assert at(24 + 10) == ["night"]  # Friday 22:00
+    assert at(24 + 18.99) == ["night"]  # Saturday 06:59: Friday's night still
+    assert at(24 + 19) == ["weekend"]  # Saturday 07:00
+    assert at(3 * 24 + 11.99) == ["weekend"]  # Sunday 23:59
+    assert at(3 * 24 + 12) == ["ward"]  # Monday 00:00
+    assert at(10) == ["ward"]  # Thursday 22:00: not Friday's night
+
+
+@pytest.mark.parametrize(("days", "error"), [
+    ("weekends", "expected days like mon-fri or [sat, sun], got 'weekends'"),
+    (["mon", "funday"], "expected days like mon-fri or [sat, sun]"),
+    ("mon-", "expected days like mon-fri"),
+])
+def test_bad_days_name_the_field(days: object, error: str) -> None:
+    with pytest.raises(config.ConfigError, match=r"route\.routes\[0\]\.match\.days: ") as info:
+        config.parse({"receivers": {"r": ["json://x"]}, "route": {
+            "receiver": "r", "routes": [{"match": {"days": days}, "receiver": "r"}]}})
+    assert error in str(info.value)
+
+
+def test_a_wrapping_day_range() -> None:
+    assert config._days("fri-mon", "d") == frozenset({4, 5, 6, 0})
+    assert config._days("mon,wed", "d") == frozenset({0, 2})

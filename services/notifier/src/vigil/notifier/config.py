@@ -59,6 +59,8 @@ class Matchers:
     labels: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # Minutes since local midnight; a window may wrap past midnight (22:00-06:00).
     time_window: tuple[int, int] | None = None
+    # Local weekdays (0 = Monday) a window starts on: an on-call rota (weekends, nights).
+    days: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -246,15 +248,36 @@ def _matchers(raw: Any, where: str) -> Matchers:
         if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59:
             raise ConfigError(f"{where}.time: not a time of day: {raw['time']!r}")
         window = (h1 * 60 + m1, h2 * 60 + m2)
+    days = _days(raw["days"], f"{where}.days") if "days" in raw else None
     labels = {}
     for key, value in raw.items():
-        if key in {"severity", "time"}:
+        if key in {"severity", "time", "days"}:
             continue
         values = value if isinstance(value, list) else [value]
         if not values or not all(isinstance(v, str | int) for v in values):
             raise ConfigError(f"{where}.{key}: must be a value or a list of values")
         labels[str(key)] = frozenset(str(v) for v in values)
-    return Matchers(severities=severities, labels=labels, time_window=window)
+    return Matchers(severities=severities, labels=labels, time_window=window, days=days)
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _days(raw: Any, where: str) -> frozenset[int]:
+    """``mon-fri``, ``[sat, sun]`` or ``mon,wed,fri`` (ranges may wrap: ``fri-mon``)."""
+    parts = raw if isinstance(raw, list) else str(raw).split(",")
+    out: set[int] = set()
+    for part in parts:
+        text = str(part).strip().lower()
+        first, dash, last = text.partition("-")
+        if first not in _WEEKDAYS or (dash and last not in _WEEKDAYS):
+            raise ConfigError(f"{where}: expected days like mon-fri or [sat, sun], got {raw!r}")
+        a = _WEEKDAYS.index(first)
+        b = _WEEKDAYS.index(last) if dash else a
+        out.update((a + k) % 7 for k in range((b - a) % 7 + 1))
+    if not out:
+        raise ConfigError(f"{where}: no day given")
+    return frozenset(out)
 
 
 def _severities(raw: Any, where: str) -> frozenset[Severity]:

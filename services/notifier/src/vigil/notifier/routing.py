@@ -16,12 +16,18 @@ def matches(matchers: Matchers, alert: Alert, now: float, tz: ZoneInfo) -> bool:
     for name, allowed in matchers.labels.items():
         if alert.label(name) not in allowed:
             return False
-    if matchers.time_window is not None:
-        local = datetime.fromtimestamp(now, UTC).astimezone(tz)
-        minute = local.hour * 60 + local.minute
-        start, end = matchers.time_window
-        inside = start <= minute < end if start <= end else minute >= start or minute < end
-        if not inside:
+    if matchers.time_window is None and matchers.days is None:
+        return True
+    local = datetime.fromtimestamp(now, UTC).astimezone(tz)
+    minute = local.hour * 60 + local.minute
+    start, end = matchers.time_window or (0, 24 * 60)
+    inside = start <= minute < end if start <= end else minute >= start or minute < end
+    if not inside:
+        return False
+    if matchers.days is not None:
+        # A window that wraps midnight belongs to the day it started (Fri 22:00 - Sat 07:00).
+        day = local.weekday() - (1 if start > end and minute < end else 0)
+        if day % 7 not in matchers.days:
             return False
     return True
 
