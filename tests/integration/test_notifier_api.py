@@ -140,7 +140,8 @@ async def test_ack_by_api_stops_escalation_and_is_published_and_recorded(stack: 
                 "channel": "http", "published": True})
             assert notifier.live.dispatcher.acked_by("a-k1") == "bob"
             await notifier.at(3 * 3600, settle=0.3)  # no escalation, no repeat
-            assert posts(web) == [("/nurse", "CRITICAL p-k: SpO2 low")]
+            assert posts(web) == [("/nurse", "CRITICAL p-k: SpO2 low"),
+                                  ("/nurse", "ACKED by bob p-k: SpO2 low")]
         assert await until(lambda: len(seen) == 1)
     assert [(a.alert_id, a.patient_id, a.by, a.at_ms, a.channel, a.comment) for a in seen] == [
         ("a-k1", "p-k", "bob", int((NOON + 5 * MIN) * 1000), "http", "on my way")]

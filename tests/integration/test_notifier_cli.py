@@ -75,7 +75,8 @@ def test_silences_and_acks_through_the_cli(stack: Any, tmp_path: Path) -> None:
         assert stack.wait_count("SELECT count(*) FROM alerts WHERE acked_by = 'bob'", 1,
                                 timeout=10) == 1
         time.sleep(2.2)  # past repeat_interval: an acked alert is not repeated
-        assert len(web.posts) == 1
+        assert [body["title"] for _, body in web.posts] == [
+            "HIGH p-c: SpO2 low", "ACKED by bob p-c: SpO2 low"]
         code, out = vigil(url, "snooze", "p-c", "--patient", "--for", "30m", "--by", "kim")
         assert code == 0, out
         assert out.startswith("snoozed until ")

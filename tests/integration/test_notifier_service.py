@@ -111,8 +111,9 @@ def test_ack_stops_escalation(stack: Any, tmp_path: Path) -> None:
         ack = alerts_pb2.AlertAck(alert_id="a-svc-1", patient_id="p-svc", by="nurse-kim",
                                   at_ms=int(time.time() * 1000), channel="mqtt")
         publish_all(stack.mqtt_url, [(topics.ACKS, ack.SerializeToString())])
-        time.sleep(4)
-        assert [path for path, _ in web.posts] == ["/nurse"]
+        time.sleep(4)  # past the escalation: the charge nurse is never paged
+        assert [(path, body["title"].split(" p-svc")[0]) for path, body in web.posts] == [
+            ("/nurse", "CRITICAL"), ("/nurse", "ACKED by nurse-kim")]
         assert json.dumps(web.posts[0][1]).count("a-svc-1") >= 1
 
 

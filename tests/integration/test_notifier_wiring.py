@@ -80,7 +80,9 @@ async def test_alert_annotated_paged_acked_resolved_with_fatigue_figures(
             assert len(fake.annotations) == 1
             assert all(r.auth == f"Bearer {TOKEN}" for r in fake.requests)
             await notifier.at(600 + 60)
-            assert await until(lambda: len(web.posts) == 2)  # the resolve message
+            assert await until(lambda: len(web.posts) == 3)
+            assert [body["title"].split(" p-w")[0] for _, body in web.posts] == [
+                "CRITICAL", "ACKED by nurse-7", "RESOLVED"]
 
     day = datetime.fromtimestamp(NOON, UTC).replace(hour=0, minute=0, second=0)
     conn = await asyncpg.connect(stack.database_url)
@@ -90,4 +92,4 @@ async def test_alert_annotated_paged_acked_resolved_with_fatigue_figures(
         await conn.close()
     assert [(r["patient_id"], r["alerts_fired"], r["notifications_sent"], r["critical"],
              r["median_time_to_ack_s"], r["unacked"]) for r in rows] == [
-        ("p-w", 1, 2, 1, 90.0, 0)]
+        ("p-w", 1, 3, 1, 90.0, 0)]  # three messages: page, "taken by", resolved

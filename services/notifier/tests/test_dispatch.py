@@ -65,7 +65,7 @@ def test_ack_stops_repeats(clock: FakeClock, silences: Silences) -> None:
     assert drive(d, clock, 60) == [(30, "nurse", "firing", ["a1"])]
     assert d.ack("a1", by="nurse-kim")
     assert not d.ack("nope", by="nurse-kim")
-    assert drive(d, clock, 3 * 3600) == []
+    assert drive(d, clock, 3 * 3600) == [(60, "nurse", "acked", ["a1"])]  # then nothing
 
 
 def test_escalation_chain_pages_each_level_in_turn(clock: FakeClock, silences: Silences) -> None:
@@ -86,7 +86,9 @@ def test_ack_stops_escalation(clock: FakeClock, silences: Silences) -> None:
         (30 + 10 * MIN, "charge", "escalation", ["a1"]),
     ]
     d.ack("a1", by="charge-sam")
-    assert drive(d, clock, 3 * 3600) == []
+    # Everyone paged hears who took it, then nothing more: no doctor, no repeats.
+    assert drive(d, clock, 3 * 3600) == [(15 * MIN, "charge", "acked", ["a1"]),
+                                         (15 * MIN, "nurse", "acked", ["a1"])]
 
 
 def test_repeats_go_to_every_level_reached(clock: FakeClock, silences: Silences) -> None:
@@ -205,7 +207,7 @@ def test_a_higher_severity_pages_again_even_when_acked(clock: FakeClock, silence
     assert drive(d, clock, 60) == [(30, "nurse", "firing", ["a1"])]
     d.ack("a1", by="nurse-kim")
     d.receive(make_alert("a1", severity="warning"))  # a lower severity is not news
-    assert drive(d, clock, 6 * MIN) == []
+    assert drive(d, clock, 6 * MIN) == [(60, "nurse", "acked", ["a1"])]
     d.receive(make_alert("a1", severity="critical"))
     assert drive(d, clock, 12 * MIN) == [(30 + 10 * MIN, "nurse", "firing", ["a1"])]
 
@@ -218,9 +220,30 @@ def test_a_rise_to_critical_moves_to_the_critical_route_without_a_duplicate_page
     d.ack("a1", by="nurse-kim")
     d.receive(make_alert("a1", severity="critical"))  # urgent: the critical route, at once
     assert drive(d, clock, 340) == [
+        (60, "ward-nurse", "acked", ["a1"]),
         (60, "ward-nurse", "firing", ["a1"]),  # not acked on this route: it pages
         (90, "audit", "firing", ["a1"]),
     ]  # and the root group's look at 330 s does not page the same nurse for the rise again
     d.receive(make_alert("a1", severity="critical", firing=False))
     assert drive(d, clock, 1000) == [  # each person paged hears of the resolve once
         (360, "ward-nurse", "resolved", ["a1"]), (390, "audit", "resolved", ["a1"])]
+
+
+def test_an_ack_is_announced_once_to_the_others_who_were_paged(
+        clock: FakeClock, silences: Silences) -> None:
+    d = make(WARD, clock, silences)
+    d.receive(make_alert("a1"))
+    d.receive(make_alert("a2", patient="p2"))
+    assert [n[1:3] for n in drive(d, clock, 11 * MIN)] == [
+        ("nurse", "firing"), ("nurse", "firing"), ("charge", "escalation"),
+        ("charge", "escalation")]
+    # The charge nurse acknowledges a1 from the link in their own message: only the ward
+    # nurse is told; a second ack (the rules service echoing it) announces nothing.
+    assert d.ack("a1", by="charge", announce_to_self="charge")
+    assert d.ack("a1", by="charge")
+    notes = d.tick()
+    assert [(n.receiver, n.kind, n.acked_by, [a.alert_id for a in n.firing]) for n in notes] \
+        == [("nurse", "acked", "charge", ["a1"])]
+    assert d.tick() == []
+    # a2 is still unacknowledged: it escalates to the doctor at 20 min 30 s, a1 does not.
+    assert drive(d, clock, 25 * MIN) == [(30 + 20 * MIN, "doctor", "escalation", ["a2"])]

@@ -66,3 +66,17 @@ def test_a_long_description_goes_under_the_value() -> None:
     assert text.splitlines()[:3] == [
         "CRITICAL · patient p1", "glucose 52 mg/dL",
         "Hypoglycaemia (level 1 below 70, level 2 below 54 mg/dL)"]
+
+
+def test_an_ack_announcement_says_who_took_it() -> None:
+    from services.notifier.tests.notifier_testkit import NOON, make_alert
+    from vigil.notifier.dispatch import Notification
+    from vigil.notifier.message import Formatter
+
+    alert = make_alert("a1", severity="critical", started_at=NOON - 600)
+    message = Formatter().render(Notification(NOON, "nurse", "acked", "g", firing=(alert,),
+                                              acked_by="charge-sam"))
+    assert message.title == "ACKED by charge-sam p1: SpO2 low"
+    assert message.body.splitlines() == ["ACKNOWLEDGED by charge-sam · patient p1",
+                                         "critical: SpO2 low", "since 11:50 UTC (10 min)"]
+    assert message.notify_type == "info"

@@ -226,7 +226,8 @@ class NotifierService:
         """Stop repeats and escalation; keep a record the first time (our own published acks
         come back on the topic)."""
         already = self.dispatcher.acked_by(alert_id) is not None
-        known = self.dispatcher.ack(alert_id, by)
+        # Acked through its own link: that receiver needs no "taken by" message.
+        known = self.dispatcher.ack(alert_id, by, by if channel_name == "link" else "")
         if not already:
             now = self.clock()
             self._pending_acks.append((alert_id, by, now, channel_name, comment))

@@ -29,7 +29,8 @@ class UnknownAlertError(LookupError):
 
 @dataclass(frozen=True)
 class Notification:
-    """One message to one receiver; ``kind`` is firing, repeat, escalation or resolved.
+    """One message to one receiver; ``kind`` is firing, repeat, escalation, resolved, or
+    acked (someone took it: told to the others who were paged; ``acked_by`` says who).
 
     ``level`` and ``escalation_start`` are the group's escalation state once this notification
     is decided; they are logged with it so that a restart carries on where it stopped."""
@@ -42,6 +43,7 @@ class Notification:
     resolved: tuple[Alert, ...] = ()
     level: int = 0
     escalation_start: float | None = None
+    acked_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class GroupTiming:
         in the order they were decided: the last one holds the escalation state."""
         timing = cls()
         for kind, due_at, level, escalation_start in rows:
+            if kind == "acked":  # an announcement, not a look of the group
+                continue
             page = due_at if kind in ("firing", "repeat") else timing.last_page
             flush = due_at if kind != "escalation" else timing.last_flush
             timing = cls(page, flush, level, escalation_start)
@@ -98,6 +102,7 @@ class Dispatcher:
         self._silences = silences
         self._clock = clock
         self._groups: dict[str, _Group] = {}
+        self._announcements: list[Notification] = []
 
     def receive(self, alert: Alert) -> None:
         """Take a firing or resolved alert event; repeats of a known episode only update it.
@@ -197,19 +202,37 @@ class Dispatcher:
                 return entry.acked_by
         return None
 
-    def ack(self, alert_id: str, by: str) -> bool:
-        """Acknowledge an alert: no more repeats or escalation for it. False if unknown."""
-        entries = [g.entries[alert_id] for g in self._groups.values() if alert_id in g.entries]
-        for entry in entries:
+    def ack(self, alert_id: str, by: str, announce_to_self: str = "") -> bool:
+        """Acknowledge an alert: no more repeats or escalation for it. False if unknown.
+
+        The first ack is announced at the next tick to every receiver already paged for the
+        alert (so the others know someone took it), except ``announce_to_self``: the receiver
+        that acknowledged through its own link.
+        """
+        now = self._clock()
+        told: set[str] = {announce_to_self} if announce_to_self else set()
+        found = False
+        for group in self._groups.values():
+            entry = group.entries.get(alert_id)
+            if entry is None:
+                continue
+            found = True
+            if entry.acked_by is not None:
+                continue
             entry.acked_by = by
-        if entries:
+            for receiver in sorted(entry.paged - told):
+                told.add(receiver)
+                self._announcements.append(Notification(
+                    now, receiver, "acked", group.key, firing=(entry.alert,), level=group.level,
+                    escalation_start=group.escalation_start, acked_by=by))
+        if found:
             log.info("alert_acked", alert_id=alert_id, by=by)
-        return bool(entries)
+        return found
 
     def tick(self) -> list[Notification]:
         """Everything due at the clock's now, in order."""
         now = self._clock()
-        out: list[Notification] = []
+        out, self._announcements = self._announcements, []
         for key, group in list(self._groups.items()):
             if now >= group.next_flush:
                 out.extend(self._flush(group, now))
@@ -221,6 +244,7 @@ class Dispatcher:
     def next_due(self) -> float | None:
         """When ``tick`` next has something to do, for the service's sleep."""
         times = [g.next_flush for g in self._groups.values()]
+        times += [n.at for n in self._announcements]
         for g in self._groups.values():
             if g.escalation_start is not None and g.level < len(g.route.escalation):
                 times.append(g.escalation_start + g.route.escalation[g.level].after)

@@ -15,7 +15,7 @@ from vigil.notifier.model import Alert, Severity
 DASHBOARD_PATH = "/d/vigil-patient-vitals?var-patient="
 _SHORT = 32  # characters of a summary kept on the value's line
 _PREFIX = {"firing": "", "repeat": "STILL FIRING ", "escalation": "ESCALATED ",
-           "resolved": ""}
+           "resolved": "", "acked": ""}
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class Formatter:
 
     def render(self, note: Notification) -> Message:
         """One message for one notification, worst alert first."""
+        if note.kind == "acked":
+            return self._acked(note)
         alerts = sorted(note.firing or note.resolved, key=lambda a: -a.severity)
         worst = alerts[0]
         resolved = note.kind == "resolved"
@@ -48,6 +50,16 @@ class Formatter:
         blocks = [self._block(a, note.at, resolved, note.receiver) for a in alerts]
         return Message(title=title + more, body="\n\n".join(blocks),
                        notify_type=self._type(worst.severity, resolved))
+
+    def _acked(self, note: Notification) -> Message:
+        """Someone took it: the others who were paged need not act."""
+        alert = note.firing[0]
+        what = alert.summary or alert.rule
+        lines = [f"ACKNOWLEDGED by {note.acked_by} · patient {alert.patient_id}",
+                 f"{alert.severity.name.lower()}: {what}",
+                 f"since {self._since(alert.started_at, note.at)}"]
+        return Message(title=f"ACKED by {note.acked_by} {alert.patient_id}: {what}",
+                       body="\n".join(lines), notify_type="info")
 
     def _block(self, alert: Alert, now: float, resolved: bool, receiver: str) -> str:
         reading = f"{alert.metric} {alert.value:g} {alert.unit}".rstrip()

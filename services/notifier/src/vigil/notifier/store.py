@@ -75,7 +75,8 @@ async def paged(conn: asyncpg.Connection, alert_ids: list[str]) -> dict[str, dic
     """alert_id → {receiver: first time it was successfully paged}."""
     rows = await conn.fetch(
         "SELECT alert_id, receiver, min(sent_at) AS first FROM notifications"
-        " WHERE status = 'sent' AND kind <> 'resolved' AND alert_id = ANY($1::text[])"
+        " WHERE status = 'sent' AND kind NOT IN ('resolved', 'acked')"
+        " AND alert_id = ANY($1::text[])"
         " GROUP BY alert_id, receiver", alert_ids)
     out: dict[str, dict[str, float]] = {}
     for r in rows:
