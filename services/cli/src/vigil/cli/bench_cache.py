@@ -34,7 +34,7 @@ from vigil.core import topics
 from vigil.core.config import MqttUrl
 from vigil.core.message import Message
 from vigil.core.migrate import migrate
-from vigil.core.mqtt import Client, wait_all
+from vigil.core.mqtt import Client
 from vigil.v1 import alerts_pb2, readings_pb2
 
 console = Console(width=150)
@@ -85,7 +85,8 @@ def _load(url: str, patients: int, metrics: int, points: int) -> int:
                 metric="spo2", value=88, started_at_ms=now, event_time_ms=now,
             ).SerializeToString()))
         total += len(readings)
-    asyncio.run(wait_all(pubs))
+    for p in pubs:
+        p.wait(60)
     c.close()
     return total
 

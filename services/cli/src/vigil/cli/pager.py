@@ -16,6 +16,7 @@ import json
 import signal
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,22 @@ def read(path: Path, last: int) -> list[dict[str, Any]]:
     return out
 
 
-def serve(port: int, out: Path, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    """Start serving in a thread; returns the server (``shutdown()`` to stop)."""
+def to_file(out: Path) -> Callable[[dict[str, Any]], None]:
+    """A page keeper appending one JSON line per page to ``out``."""
     lock = threading.Lock()
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def keep(page: dict[str, Any]) -> None:
+        with lock, out.open("a") as f:
+            f.write(json.dumps(page) + "\n")
+
+    return keep
+
+
+def serve(port: int, keep: Callable[[dict[str, Any]], None], host: str = "127.0.0.1",
+          ) -> ThreadingHTTPServer:
+    """Serve in a thread, handing each page (stamped ``received_at``, ``receiver``) to
+    ``keep``; returns the server (``server_address`` has the port, ``shutdown()`` stops it)."""
 
     class Handler(BaseHTTPRequestHandler):
         def _reply(self, status: int, body: dict[str, Any]) -> None:
@@ -76,7 +90,7 @@ def serve(port: int, out: Path, host: str = "127.0.0.1") -> ThreadingHTTPServer:
 
         def do_GET(self) -> None:
             if self.path in ("/healthz", "/readyz"):
-                self._reply(200, {"status": "ok", "file": str(out)})
+                self._reply(200, {"status": "ok"})
             else:
                 self._reply(404, {"error": f"no {self.path}: POST pages, GET /readyz"})
 
@@ -93,15 +107,12 @@ def serve(port: int, out: Path, host: str = "127.0.0.1") -> ThreadingHTTPServer:
             if not isinstance(body, dict):
                 self._reply(400, {"error": "expected a JSON object"})
                 return
-            page = {"received_at": time.time(), "receiver": self.path.strip("/"), **body}
-            with lock, out.open("a") as f:
-                f.write(json.dumps(page) + "\n")
+            keep({"received_at": time.time(), "receiver": self.path.strip("/"), **body})
             self._reply(200, {"status": "kept"})
 
         def log_message(self, *_args: object) -> None:
             pass
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, args=(0.2,), daemon=True).start()
     return server
@@ -113,7 +124,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    server = serve(args.port, args.out)
+    server = serve(args.port, to_file(args.out))
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())

@@ -60,18 +60,6 @@ class Publish:
             time.sleep(0.001)
 
 
-async def wait_all(publishes: Iterable[Publish], poll: float = 0.0005) -> None:
-    """Wait in asyncio until every publish is acknowledged (resent across reconnects).
-
-    Polls; a service on the hot path uses :meth:`Client.wait_published`, which is woken by
-    the acknowledgements instead.
-    """
-    pending = [p for p in publishes if not p.done]
-    while pending:
-        await asyncio.sleep(poll)
-        pending = [p for p in pending if not p.done]
-
-
 def _no_delay(_c: paho.Client, _u: object, sock: object) -> None:
     """Nagle plus the peer's delayed ACK holds a small publish or PUBACK ~40 ms: disable it."""
     setsockopt = getattr(sock, "setsockopt", None)

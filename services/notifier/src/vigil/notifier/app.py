@@ -255,7 +255,7 @@ class NotifierService:
         publish = self.mqtt.publish(topics.ACKS, ack.SerializeToString(), qos=1)
         published = True
         try:
-            await asyncio.wait_for(mqtt.wait_all([publish]), _PUBLISH_WAIT_S)
+            await asyncio.wait_for(self.mqtt.wait_published([publish]), _PUBLISH_WAIT_S)
         except TimeoutError:
             published = False  # paho keeps it and sends it after the reconnect
             log.warning("ack_publish_slow", alert_id=alert_id)

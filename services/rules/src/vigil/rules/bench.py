@@ -13,14 +13,15 @@ import contextlib
 import json
 import math
 import multiprocessing as mp
+import re
 import socket
 import struct
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
+from typing import Any
 
 from vigil.core import topics
 from vigil.core.config import MqttUrl
@@ -239,49 +240,28 @@ class Probe:
         self._c.close()
 
 
-class WebhookSink:
-    """A local HTTP receiver for the notifier's ``json://`` webhook: records arrival times."""
+_ACK_ID = re.compile(r"Ack id: (\w+)")
 
-    def __init__(self) -> None:
-        self.arrivals: list[tuple[float, dict[str, object]]] = []
-        sink = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                sink.arrivals.append((time.time(), json.loads(body or b"{}")))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+def sink_routing(port: int) -> str:
+    """A routing file paging every alert at once, one message per alert, to a local
+    ``json://`` webhook on ``port`` (the bench's page receiver)."""
+    return (f"receivers:\n  bench:\n    urls: ['json://127.0.0.1:{port}/hook']\n"
+            "    rate_limit: 100000/1s\n"
+            "route:\n  receiver: bench\n  group_by: [alert_id]\n  group_wait: 0s\n"
+            "  group_interval: 1s\n  repeat_interval: 1h\n")
 
-            def log_message(self, *_args: object) -> None:
-                pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def routing(self) -> str:
-        """A routing file paging every alert here at once, one message per alert."""
-        return (f"receivers:\n  bench:\n    urls: ['json://127.0.0.1:{self.port}/hook']\n"
-                "    rate_limit: 100000/1s\n"
-                "route:\n  receiver: bench\n  group_by: [alert_id]\n  group_wait: 0s\n"
-                "  group_interval: 1s\n  repeat_interval: 1h\n")
-
-    def latencies(self, fired: dict[str, float]) -> list[float]:
-        """Publish -> webhook received (ms) for each probe alert's first page."""
-        out: dict[str, float] = {}
-        for at, body in self.arrivals:
-            text = str(body.get("message", ""))
-            for alert_id, sent in fired.items():
-                if alert_id in text and alert_id not in out:
-                    out[alert_id] = (at - sent) * 1000
-        return list(out.values())
-
-    def close(self) -> None:
-        """Stop serving."""
-        self._server.shutdown()
-        self._server.server_close()
+def page_latencies(pages: list[dict[str, Any]], fired: dict[str, float]) -> list[float]:
+    """Publish -> webhook received (ms) for each probe alert's first page (the message's
+    ``Ack id`` line names the alert)."""
+    out: dict[str, float] = {}
+    for page in pages:
+        found = _ACK_ID.search(str(page.get("message", "")))
+        alert_id = found.group(1) if found else ""
+        if alert_id in fired and alert_id not in out:
+            out[alert_id] = (float(page["received_at"]) - fired[alert_id]) * 1000
+    return list(out.values())
 
 
 def pct(values: list[float], q: float) -> float:
