@@ -80,13 +80,17 @@ def test_the_demo_setup_pages_a_critical_alert_into_the_inbox_at_once(
 
 def _demo(stack: Any, tmp_path: Path, local: LocalStack, pager: ServiceProcess) -> None:
     port = free_port()
-    demo = local.notifier_env({"pager": pager.port, "notifier": port})
+    ports = {"pager": pager.port, "notifier": port}
+    assert "VIGIL_NOTIFIER_ACK_SECRET" not in local.notifier_env(ports)  # status/down write nothing
+    local.write_notifier_files(ports)
+    demo = local.notifier_env(ports)
     # The file `vigil up` writes is a valid routing file, and the settings take the secret.
     routing = config.load(Path(demo["VIGIL_NOTIFIER_ROUTING_FILE"]))
     assert set(routing.receivers) == {"ward-desk", "charge-nurse"}
     assert NotifierSettings(**{k.removeprefix("VIGIL_").lower(): v for k, v in demo.items()}
                             ).notifier_ack_secret is not None
-    assert demo == local.notifier_env({"pager": pager.port, "notifier": port})  # same secret
+    local.write_notifier_files(ports)  # a second `vigil up` keeps the secret
+    assert demo == local.notifier_env(ports)
 
     client_id = f"notifier-{uuid.uuid4().hex[:8]}"
     notifier = ServiceProcess("notifier", tmp_path / "n", "vigil.notifier", {

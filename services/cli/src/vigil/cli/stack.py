@@ -107,20 +107,26 @@ class LocalStack:
                               ports["pager"], args=("--port", str(ports["pager"]),
                                                     "--out", str(self.pages_file)))
 
-    def notifier_env(self, ports: dict[str, int]) -> dict[str, str]:
-        """The demo on-call setup: a routing file paging the pager inbox, signed ack links."""
+    def write_notifier_files(self, ports: dict[str, int]) -> None:
+        """For `vigil up`: the demo routing file (paging the pager inbox) and, once, the
+        secret that signs ack links."""
         from vigil.cli.pager import routing
 
         self.home.mkdir(parents=True, exist_ok=True)
-        path = self.home / "notifier-routing.yaml"
-        path.write_text(routing(ports["pager"]))
+        (self.home / "notifier-routing.yaml").write_text(routing(ports["pager"]))
         key = self.home / "notifier-ack-secret"
         if not key.exists():
             key.write_text(secrets.token_hex(32))
             key.chmod(0o600)
-        return {"VIGIL_NOTIFIER_ROUTING_FILE": str(path),
-                "VIGIL_NOTIFIER_ACK_SECRET": key.read_text().strip(),
-                "VIGIL_NOTIFIER_PUBLIC_URL": f"http://127.0.0.1:{ports['notifier']}"}
+
+    def notifier_env(self, ports: dict[str, int]) -> dict[str, str]:
+        """The notifier's demo on-call settings (see :meth:`write_notifier_files`)."""
+        env = {"VIGIL_NOTIFIER_ROUTING_FILE": str(self.home / "notifier-routing.yaml"),
+               "VIGIL_NOTIFIER_PUBLIC_URL": f"http://127.0.0.1:{ports['notifier']}"}
+        key = self.home / "notifier-ack-secret"
+        if key.exists():
+            env["VIGIL_NOTIFIER_ACK_SECRET"] = key.read_text().strip()
+        return env
 
     def simulators(self, ports: dict[str, int], speed: float, backfill: str) -> ServiceProcess:
         """The simulator process (every demo device)."""

@@ -59,6 +59,7 @@ def up(
         for name in applied:
             console.print(f"migrated {name}")
         console.print(f"registered {seeded} demo devices")
+        stack.write_notifier_files(ports)
         for svc in [stack.pager(ports), *stack.services(ports)]:
             with console.status(f"starting {svc.name}"):
                 svc.start()
